@@ -9,5 +9,6 @@ export default defineConfig({
     // makes them measure each other. One file at a time keeps the load figures meaningful.
     fileParallelism: false,
     reporters: ['default'],
+    setupFiles: ['test/helpers/setup.ts'],
   },
 });

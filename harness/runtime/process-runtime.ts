@@ -1,0 +1,176 @@
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { ProcessService, TargetDefinition } from '../config/schema.ts';
+import { usageError } from '../errors.ts';
+import type { KnobValues } from '../results/trial.ts';
+import { choosePort } from './ports.ts';
+import { type ServiceContext, startPostgres } from './postgres.ts';
+import { renderProcess, startProcessService } from './process-service.ts';
+import type { StartedService } from './service.ts';
+import type { TemplateContext } from './templates.ts';
+
+/** What the process runtime needs from the host, passed in so tests can run it in-process. */
+export interface RuntimeOptions {
+  /** Environment for child processes. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The OS temp dir; each target gets a fresh folder under it. */
+  readonly tmpDir: string;
+  /** The node binary that runs pooltune. */
+  readonly node: string;
+  /** The pooltune package root. */
+  readonly packageRoot: string;
+  /** Relative paths in the target resolve from here (the config file's folder). */
+  readonly baseDir: string;
+  /** Service logs are written here when given (the run directory's `logs/`). */
+  readonly logDir?: string;
+}
+
+/** A target whose services are running. Disposing it stops them all, in reverse order. */
+export interface StartedTarget extends AsyncDisposable {
+  readonly definition: TargetDefinition;
+  /** The service that takes the load (it may be replaced by a restart, so read it after `apply`). */
+  entry(): StartedService;
+  service(name: string): StartedService;
+  /** Restarts exactly the services whose rendered definition changes with these knob values (and their dependents). */
+  apply(knobs: KnobValues): Promise<string[]>;
+  /** Facts from every service (PostgreSQL version, max_connections, ...). */
+  facts(): Record<string, string | number>;
+  stop(): Promise<void>;
+}
+
+/** Services in start order: each after what it depends on. Cycles and unknown names are usage errors. */
+export function startOrder(target: TargetDefinition): string[] {
+  const order: string[] = [];
+  const visiting = new Set<string>();
+  const visit = (name: string, from: string | undefined) => {
+    if (order.includes(name)) return;
+    const service = target.services[name];
+    if (service === undefined) {
+      throw usageError(
+        `target.services.${from}.dependsOn: unknown service "${name}"`,
+        `services are: ${Object.keys(target.services).join(', ')}`,
+      );
+    }
+    if (visiting.has(name))
+      throw usageError(
+        `target.services.${name}.dependsOn: dependency cycle`,
+        'remove one of the dependsOn links',
+      );
+    visiting.add(name);
+    if (service.kind === 'process') for (const dependency of service.dependsOn) visit(dependency, name);
+    visiting.delete(name);
+    order.push(name);
+  };
+  for (const name of Object.keys(target.services)) visit(name, undefined);
+  return order;
+}
+
+/** Starts every service of a target as local processes, with the given knob values. */
+export async function startTarget(
+  target: TargetDefinition,
+  knobs: KnobValues,
+  options: RuntimeOptions,
+): Promise<StartedTarget> {
+  const order = startOrder(target);
+  const tmpRoot = await mkdtemp(path.join(options.tmpDir, 'pooltune-'));
+  // Traversable (not readable) by others: PostgreSQL runs as an unprivileged user inside its own subfolder.
+  await chmod(tmpRoot, 0o711);
+  if (options.logDir !== undefined) await mkdir(options.logDir, { recursive: true });
+  const context: ServiceContext = {
+    tmpRoot,
+    env: options.env,
+    ...(options.logDir === undefined ? {} : { logDir: options.logDir }),
+  };
+  const running = new Map<string, StartedService>();
+
+  const templateContext = (port: number, values: KnobValues): TemplateContext => ({
+    port,
+    host: '127.0.0.1',
+    knobs: values,
+    services: Object.fromEntries(
+      [...running].map(([name, s]) => [name, { host: '127.0.0.1', port: s.port, url: s.url }]),
+    ),
+    node: options.node,
+    packageRoot: options.packageRoot,
+  });
+
+  const render = (name: string, service: ProcessService, port: number, values: KnobValues) =>
+    renderProcess(name, service, templateContext(port, values), options.baseDir, path.join(tmpRoot, name));
+
+  const start = async (name: string, values: KnobValues, port?: number): Promise<StartedService> => {
+    const service = target.services[name];
+    if (service === undefined) throw new Error(`unknown service ${name}`);
+    if (service.kind === 'postgres') return startPostgres(name, service, context);
+    if (service.kind === 'external') {
+      return externalService(name, service.url);
+    }
+    const chosen = port ?? (await choosePort(service.port, name));
+    return startProcessService(name, service, await render(name, service, chosen, values), chosen, context);
+  };
+
+  const stopAll = async () => {
+    for (const name of [...order].reverse()) {
+      const service = running.get(name);
+      running.delete(name);
+      await service?.stop();
+    }
+    await rm(tmpRoot, { recursive: true, force: true });
+  };
+
+  try {
+    for (const name of order) running.set(name, await start(name, knobs));
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  const get = (name: string) => {
+    const service = running.get(name);
+    if (service === undefined) throw new Error(`service ${name} is not running`);
+    return service;
+  };
+
+  return {
+    definition: target,
+    entry: () => get(target.entry),
+    service: get,
+    async apply(values) {
+      const restarted: string[] = [];
+      for (const name of order) {
+        const service = target.services[name];
+        const current = get(name);
+        if (service?.kind !== 'process') continue;
+        const dependencyRestarted = service.dependsOn.some((dependency) => restarted.includes(dependency));
+        const exited = current.exitInfo() !== undefined;
+        const rendered = await render(name, service, current.port, values);
+        if (!dependencyRestarted && !exited && JSON.stringify(rendered) === current.fingerprint) continue;
+        await current.stop();
+        running.delete(name);
+        running.set(name, await start(name, values, current.port));
+        restarted.push(name);
+      }
+      return restarted;
+    },
+    facts: () => Object.assign({}, ...[...running.values()].map((service) => service.facts)),
+    stop: stopAll,
+    [Symbol.asyncDispose]: stopAll,
+  };
+}
+
+function externalService(name: string, url: string): StartedService {
+  const parsed = new URL(url);
+  const stop = async () => undefined;
+  return {
+    name,
+    kind: 'external',
+    port: Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80)),
+    url,
+    pid: undefined,
+    fingerprint: url,
+    facts: {},
+    logTail: () => [],
+    exitInfo: () => undefined,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}

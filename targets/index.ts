@@ -1,0 +1,7 @@
+import type { TargetInput } from '../harness/config/schema.ts';
+import { httpPg } from './http-pg/target.ts';
+
+/** The bundled targets by name. */
+export const bundledTargets: Readonly<Record<string, TargetInput>> = {
+  'http-pg': httpPg,
+};
