@@ -6,6 +6,8 @@ export const ExitCode = {
   sloFailed: 3,
   regression: 4,
   targetFailed: 5,
+  /** Stopped by SIGINT/SIGTERM; what was measured is kept (128 + SIGINT, as shells report it). */
+  interrupted: 130,
 } as const;
 
 /** One of the values of {@link ExitCode}. */

@@ -69,17 +69,16 @@ export function arrivalSchedule(arrival: Arrival, durationMs: number, random: Ra
   if (arrival.kind === 'ramp') return rampSchedule(arrival.from, arrival.to, durationMs);
   if (arrival.kind === 'poisson') return poissonSchedule(arrival.rate, durationMs, random);
   const times: number[] = [];
-  // Credit carries fractional arrivals across segment borders so the total matches the integral.
-  let credit = 0;
+  // Credit carries fractional arrivals across segment borders so the total matches the integral;
+  // it starts full, so the first arrival is at the start.
+  let credit = 1;
   for (const segment of segmentsOf(arrival, durationMs)) {
     if (segment.rate <= 0) continue;
     const gapMs = 1000 / segment.rate;
-    let at = segment.startMs + (1 - credit) * gapMs;
-    while (at < segment.endMs) {
-      times.push(at);
-      at += gapMs;
-    }
-    credit = 1 - (at - segment.endMs) / gapMs;
+    const first = segment.startMs + (1 - credit) * gapMs;
+    let k = 0;
+    for (; first + k * gapMs < segment.endMs; k++) times.push(first + k * gapMs);
+    credit = 1 - (first + k * gapMs - segment.endMs) / gapMs;
   }
   return Float64Array.from(times);
 }
@@ -96,14 +95,14 @@ function poissonSchedule(rate: number, durationMs: number, random: Random): Floa
 }
 
 function rampSchedule(from: number, to: number, durationMs: number): Float64Array {
-  // N(t) = from*t + (to-from)*t^2/(2D), t and D in seconds; the k-th arrival solves N(t) = k.
+  // N(t) = from*t + (to-from)*t^2/(2D), t and D in seconds; arrival k (from 0) solves N(t) = k.
   const seconds = durationMs / 1000;
   const slope = (to - from) / seconds;
   const total = Math.floor(from * seconds + (slope * seconds * seconds) / 2);
   const times = new Float64Array(total);
-  for (let k = 1; k <= total; k++) {
+  for (let k = 0; k < total; k++) {
     const t = slope === 0 ? k / from : (-from + Math.sqrt(from * from + 2 * slope * k)) / slope;
-    times[k - 1] = t * 1000;
+    times[k] = t * 1000;
   }
   return times;
 }

@@ -23,3 +23,18 @@ export const defaultPoolMetricNames: PoolMetricNames = {
   connectionsOpened: 'pool_connections_opened_total',
   errors: 'pool_errors_total',
 };
+
+/** The default names with a target's own mapping laid over them (unset entries keep the default). */
+export function poolMetricNames(
+  overrides: Readonly<Partial<Record<keyof PoolMetricNames, string | undefined>>>,
+): PoolMetricNames {
+  const d = defaultPoolMetricNames;
+  return {
+    total: overrides.total ?? d.total,
+    idle: overrides.idle ?? d.idle,
+    waiting: overrides.waiting ?? d.waiting,
+    acquireWait: overrides.acquireWait ?? d.acquireWait,
+    connectionsOpened: overrides.connectionsOpened ?? d.connectionsOpened,
+    errors: overrides.errors ?? d.errors,
+  };
+}

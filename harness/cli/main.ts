@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type CommandDef, defineCommand, renderUsage, runCommand } from 'citty';
+import { closest } from 'fastest-levenshtein';
+import {
+  ExitCode,
+  type ExitCodeValue,
+  isPooltuneError,
+  messageOf,
+  type PooltuneError,
+  usageError,
+} from '../errors.ts';
+import type { Host } from '../host/host.ts';
+import { packageRoot } from './options.ts';
+import { reportCommand } from './report.ts';
+import { targetsCommand } from './targets.ts';
+import { runCommand as runTrialCommand, tuneCommand } from './tune.ts';
+
+/** What a command decided: its exit code. */
+export interface CommandResult {
+  readonly code: ExitCodeValue;
+}
+
+/** The installed pooltune version, from package.json. */
+export function pooltuneVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const exitCodeHelp = `Exit codes:
+  0    ok
+  1    internal error (a bug: please report it with the output)
+  2    usage or config error
+  3    SLO thresholds failed
+  4    regression against the baseline
+  5    target failed to start
+  130  interrupted (SIGINT/SIGTERM); measured trials are kept`;
+
+/**
+ * The CLI: parses `host.argv`, runs the command, prints errors, and returns the exit code. The only
+ * place that chooses exit codes and prints errors; it never calls process.exit, so tests run it in-process.
+ */
+export async function main(host: Host): Promise<number> {
+  const version = pooltuneVersion();
+  let outcome: CommandResult = { code: ExitCode.ok };
+  const record = (result: CommandResult) => {
+    outcome = result;
+  };
+  const subCommands = {
+    tune: tuneCommand(host, version, record),
+    run: runTrialCommand(host, version, record),
+    report: reportCommand(host, record),
+    targets: targetsCommand(host, record),
+  };
+  const names = Object.keys(subCommands);
+  const root = defineCommand({
+    meta: {
+      name: 'pooltune',
+      version,
+      description: 'Load-test and tune connection pools and timeouts against a real target',
+    },
+    subCommands,
+  });
+
+  const argv = [...host.argv];
+  const name = argv.find((arg) => !arg.startsWith('-'));
+  try {
+    if (argv.includes('--version') || argv.includes('-v')) {
+      host.stdout.write(`${version}\n`);
+      return ExitCode.ok;
+    }
+    const sub =
+      name !== undefined && names.includes(name) ? subCommands[name as keyof typeof subCommands] : undefined;
+    if (name !== undefined && sub === undefined) {
+      throw usageError(
+        `unknown command "${name}"`,
+        `did you mean "${closest(name, names)}"? Run pooltune --help`,
+      );
+    }
+    if (argv.includes('--help') || argv.includes('-h') || sub === undefined) {
+      const usage =
+        sub === undefined
+          ? await renderUsage(root)
+          : (await renderUsage(sub as unknown as CommandDef)).replace(/\b(Usage: `?)/, '$1pooltune ');
+      host.stdout.write(`${usage}\n\n${exitCodeHelp}\n`);
+      return name === undefined && argv.length > 0 && !argv.includes('--help') && !argv.includes('-h')
+        ? ExitCode.usage
+        : ExitCode.ok;
+    }
+    await runCommand(root, { rawArgs: argv });
+    return outcome.code;
+  } catch (error) {
+    return reportError(host, error);
+  }
+}
+
+/** Prints a user error as one line plus hint (no stack), or a bug in full; returns its exit code. */
+function reportError(host: Host, error: unknown): number {
+  if (isPooltuneError(error)) {
+    printUserError(host, error);
+    return error.exitCode;
+  }
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('E_')) {
+    // citty's own argument errors (e.g. a missing required positional).
+    host.stderr.write(`error: ${messageOf(error)}\nhint: run pooltune --help\n`);
+    return ExitCode.usage;
+  }
+  host.stderr.write(
+    `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  return ExitCode.internal;
+}
+
+function printUserError(host: Host, error: PooltuneError): void {
+  host.stderr.write(`error: ${error.message}\n`);
+  for (const detail of error.details) host.stderr.write(`  ${detail}\n`);
+  if (error.hint !== undefined) host.stderr.write(`hint: ${error.hint}\n`);
+}

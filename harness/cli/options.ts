@@ -1,0 +1,163 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { scenarios } from '../../scenarios/index.ts';
+import { bundledTargets } from '../../targets/index.ts';
+import {
+  type ConfigLayer,
+  coerce,
+  envLayer,
+  findConfigFile,
+  mergeLayers,
+  readConfigFile,
+  validateConfig,
+} from '../config/load.ts';
+import { type Plan, resolvePlan } from '../config/plan.ts';
+import { usageError } from '../errors.ts';
+import type { Host } from '../host/host.ts';
+import type { Progress, RunEnvironment } from '../tuning/tune.ts';
+import { barProgress, lineProgress } from './progress.ts';
+
+/** The pooltune package root (bundled targets and templates live under it). */
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Flags shared by `tune` and `run`: each maps onto a config key and wins over the file and env. */
+export const runArgs = {
+  config: {
+    type: 'string',
+    alias: 'c',
+    description: 'config file (default: pooltune.config.{ts,js,json,yaml} in the working directory)',
+  },
+  target: { type: 'string', alias: 't', description: 'bundled target name (see `pooltune targets`)' },
+  scenario: { type: 'string', alias: 's', description: 'scenario: steady, saturate, burst, ramp, idle-gaps' },
+  driver: { type: 'string', alias: 'd', description: 'auto, autocannon, arrival-rate or k6' },
+  repetitions: { type: 'string', alias: 'r', description: 'repetitions of each trial' },
+  out: {
+    type: 'string',
+    alias: 'o',
+    description: 'output directory for run directories (default reports/out)',
+  },
+  seed: { type: 'string', description: 'seed for arrival jitter and the request mix' },
+  set: {
+    type: 'string',
+    valueHint: 'knob=value',
+    description: 'hold a knob at a value (repeatable), e.g. --set max=8',
+  },
+  quick: { type: 'boolean', description: 'short durations: a fast look, and the CI smoke run' },
+  json: {
+    type: 'boolean',
+    description: 'print the outcome as JSON on stdout (progress still goes to stderr)',
+  },
+} as const;
+
+/** The flag names each command accepts, for rejecting unknown ones. */
+export type ArgSpec = Readonly<Record<string, { readonly type: string; readonly alias?: string }>>;
+
+/**
+ * Rejects flags a command does not define (citty ignores them), suggesting the nearest. `--help`,
+ * `-h`, `--version` and `--no-*` forms of booleans are allowed.
+ */
+export function checkFlags(rawArgs: readonly string[], spec: ArgSpec): void {
+  const known = new Set(['help', 'h', 'version', 'v']);
+  for (const [name, def] of Object.entries(spec)) {
+    known.add(name);
+    if (def.alias !== undefined) known.add(def.alias);
+    if (def.type === 'boolean') known.add(`no-${name}`);
+  }
+  for (const arg of rawArgs) {
+    if (arg === '--') break;
+    const match = /^--?([^=]+)/.exec(arg);
+    if (match === null || /^-\d/.test(arg)) continue;
+    const name = match[1] ?? '';
+    if (!known.has(name)) {
+      const names = Object.keys(spec).map((n) => `--${n}`);
+      throw usageError(
+        `unknown option ${arg.split('=')[0]}`,
+        names.length > 0 ? `options: ${names.join(', ')}` : 'this command takes no options',
+      );
+    }
+  }
+}
+
+/** Every value given to a repeatable string flag such as `--set a=1 --set b=2`. */
+export function repeated(rawArgs: readonly string[], name: string): string[] {
+  const values: string[] = [];
+  rawArgs.forEach((arg, i) => {
+    if (arg === `--${name}`) {
+      const next = rawArgs[i + 1];
+      if (next === undefined || next.startsWith('--'))
+        throw usageError(`--${name} needs a value`, `e.g. --${name} max=8`);
+      values.push(next);
+    } else if (arg.startsWith(`--${name}=`)) values.push(arg.slice(name.length + 3));
+  });
+  return values;
+}
+
+/** The config layer given by flags. */
+export function flagLayer(args: Readonly<Record<string, unknown>>, rawArgs: readonly string[]): ConfigLayer {
+  const layer: ConfigLayer = {};
+  const text = (name: string) => (typeof args[name] === 'string' ? (args[name] as string) : undefined);
+  if (text('target') !== undefined) layer.target = text('target');
+  if (text('scenario') !== undefined) layer.scenario = text('scenario');
+  if (text('driver') !== undefined) layer.driver = text('driver');
+  if (text('repetitions') !== undefined) layer.repetitions = coerce(text('repetitions') ?? '');
+  if (text('seed') !== undefined) layer.seed = coerce(text('seed') ?? '');
+  if (text('out') !== undefined) layer.outDir = text('out');
+  if (args.quick === true) layer.quick = true;
+  const knobs: Record<string, unknown> = {};
+  for (const pair of repeated(rawArgs, 'set')) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw usageError(`--set ${pair}: expected knob=value`, 'e.g. --set max=8');
+    knobs[pair.slice(0, at)] = coerce(pair.slice(at + 1));
+  }
+  if (Object.keys(knobs).length > 0) layer.knobs = knobs;
+  return layer;
+}
+
+/** Loads and layers the config (defaults < file < env < flags), validates it, and resolves the plan. */
+export async function loadPlan(
+  host: Host,
+  args: Readonly<Record<string, unknown>>,
+  rawArgs: readonly string[],
+): Promise<{ plan: Plan; baseDir: string }> {
+  const explicit = typeof args.config === 'string' ? args.config : undefined;
+  const file = await findConfigFile(host.cwd, explicit);
+  const fileLayer = file === undefined ? {} : await readConfigFile(file);
+  const merged = mergeLayers(fileLayer, envLayer(host.env), flagLayer(args, rawArgs));
+  const config = validateConfig(
+    merged,
+    file === undefined ? 'flags and environment' : path.relative(host.cwd, file) || file,
+  );
+  const baseDir = file === undefined ? host.cwd : path.dirname(file);
+  return { plan: resolvePlan(config, { targets: bundledTargets, scenarios }), baseDir };
+}
+
+/** A bar on a terminal; plain lines when output is not a TTY or under CI=true. */
+export function chooseProgress(host: Host, fixed: Readonly<Record<string, unknown>>): Progress {
+  const plain = !host.stderr.isTTY || host.env.CI === 'true' || host.env.CI === '1';
+  return plain ? lineProgress(host.stderr, fixed, host.now) : barProgress(host.stderr, fixed);
+}
+
+/** The run environment taken from the host. */
+export function runEnvironment(
+  host: Host,
+  baseDir: string,
+  signal: AbortSignal,
+  progress: Progress,
+  version: string,
+): RunEnvironment {
+  const env = Object.fromEntries(
+    Object.entries(host.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  return {
+    env,
+    tmpDir: host.tmpDir,
+    node: host.execPath,
+    nodeVersion: host.nodeVersion,
+    packageRoot,
+    baseDir,
+    now: host.now,
+    signal,
+    progress,
+    version,
+  };
+}

@@ -1,0 +1,76 @@
+import { defineCommand } from 'citty';
+import { summarizeSweep } from '../analysis/sweep-summary.ts';
+import { ExitCode } from '../errors.ts';
+import type { Host } from '../host/host.ts';
+import { type RunOutcome, runOnce, tune } from '../tuning/tune.ts';
+import type { CommandResult } from './main.ts';
+import { checkFlags, chooseProgress, loadPlan, runArgs, runEnvironment } from './options.ts';
+
+/** Runs `tune` or `run` with everything from the host, and prints the outcome. */
+async function execute(
+  host: Host,
+  rawArgs: string[],
+  args: Record<string, unknown>,
+  version: string,
+  kind: 'tune' | 'run',
+): Promise<CommandResult> {
+  checkFlags(rawArgs, runArgs);
+  const { plan, baseDir } = await loadPlan(host, args, rawArgs);
+  const controller = new AbortController();
+  const stopListening = host.onInterrupt((signal) => {
+    host.stderr.write(`\npooltune: ${signal}: stopping load and the target (again to force)\n`);
+    controller.abort();
+  });
+  let outcome: RunOutcome;
+  try {
+    const progress =
+      args.json === true
+        ? chooseProgress({ ...host, stderr: { ...host.stderr, isTTY: false } }, plan.knobs)
+        : chooseProgress(host, plan.knobs);
+    const environment = runEnvironment(host, baseDir, controller.signal, progress, version);
+    outcome = kind === 'tune' ? await tune(plan, environment) : await runOnce(plan, environment);
+  } finally {
+    stopListening();
+  }
+  const summary = summarizeSweep(outcome.trials, plan.sweep?.knob ?? '');
+  for (const warning of outcome.warnings) host.stderr.write(`warning: ${warning}\n`);
+  if (args.json === true) {
+    host.stdout.write(
+      `${JSON.stringify({ runDir: outcome.runDir, report: outcome.reportPath, interrupted: outcome.interrupted, ...summary }, null, 2)}\n`,
+    );
+  } else {
+    const { statuses, best } = summary;
+    host.stdout.write(
+      `${summary.trials} trials: ${statuses.completed} completed, ${statuses.invalid} invalid, ${statuses.errored} errored, ${statuses.aborted} aborted\n`,
+    );
+    if (best !== undefined) {
+      host.stdout.write(
+        `best measured: ${best.knob}=${best.value} at ${best.throughput.toFixed(0)} req/s, p99 ${best.p99Ms.toFixed(1)} ms (${best.trial})\n`,
+      );
+    }
+    host.stdout.write(`report: ${outcome.reportPath}\n`);
+  }
+  if (outcome.interrupted) {
+    host.stderr.write(`interrupted: the trials measured so far are in ${outcome.runDir}/trials.jsonl\n`);
+    return { code: ExitCode.interrupted };
+  }
+  return { code: ExitCode.ok };
+}
+
+/** `pooltune tune`: sweep the pool size on a target and write the report. */
+export function tuneCommand(host: Host, version: string, result: (r: CommandResult) => void) {
+  return defineCommand({
+    meta: { name: 'tune', description: 'Sweep the pool size against a target and write an HTML report' },
+    args: runArgs,
+    run: async ({ rawArgs, args }) => result(await execute(host, rawArgs, args, version, 'tune')),
+  });
+}
+
+/** `pooltune run`: one trial with the given knob values. */
+export function runCommand(host: Host, version: string, result: (r: CommandResult) => void) {
+  return defineCommand({
+    meta: { name: 'run', description: 'Run one trial with the given knob values (--set knob=value)' },
+    args: runArgs,
+    run: async ({ rawArgs, args }) => result(await execute(host, rawArgs, args, version, 'run')),
+  });
+}

@@ -1,0 +1,216 @@
+import { closest } from 'fastest-levenshtein';
+import type { Scenario } from '../../scenarios/scenario.ts';
+import type { DriverName } from '../drivers/driver.ts';
+import { usageError } from '../errors.ts';
+import type { KnobValue, KnobValues } from '../results/trial.ts';
+import { formatIssue } from './load.ts';
+import {
+  type Config,
+  type KnobDefinition,
+  type TargetDefinition,
+  type TargetInput,
+  targetSchema,
+} from './schema.ts';
+
+/** A validated, resolved plan: everything a run needs, with names turned into definitions. */
+export interface Plan {
+  readonly config: Config;
+  readonly target: TargetDefinition;
+  readonly scenario: Scenario;
+  readonly driver: DriverName;
+  /** Every knob's value for trials that do not sweep it (target defaults < config.knobs). */
+  readonly knobs: KnobValues;
+  /** The knob `tune` sweeps and its values, capped below the database's max_connections; none when the target names no pool knob. */
+  readonly sweep:
+    | { readonly knob: string; readonly values: readonly number[]; readonly limit: number }
+    | undefined;
+}
+
+/** The catalogues a plan resolves names against. */
+export interface Catalogue {
+  readonly targets: Readonly<Record<string, TargetInput>>;
+  readonly scenarios: Readonly<Record<string, Scenario>>;
+}
+
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** True when a URL's host is loopback (127.0.0.0/8, ::1 or localhost): the only place pooltune sends load. */
+export function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return loopbackHosts.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** `unknown target "htp-pg"` plus a hint naming the nearest known name. */
+function unknownName(kind: string, field: string, name: string, known: readonly string[]): string {
+  return `${field}: unknown ${kind} "${name}" (did you mean "${closest(name, [...known])}"? known: ${known.join(', ')})`;
+}
+
+/**
+ * Resolves a validated config against the catalogues and checks everything that needs more than one
+ * field: names, knob ranges, the sweep against max_connections, driver against scenario, loopback
+ * URLs. Lists every problem at once (usage error, exit 2).
+ */
+export function resolvePlan(config: Config, catalogue: Catalogue): Plan {
+  const problems: string[] = [];
+  const target = resolveTarget(config, catalogue, problems);
+  const scenario = catalogue.scenarios[config.scenario];
+  if (scenario === undefined) {
+    problems.push(unknownName('scenario', 'scenario', config.scenario, Object.keys(catalogue.scenarios)));
+  }
+  if (target === undefined || scenario === undefined) throw planError(problems);
+
+  if (target.services[target.entry] === undefined) {
+    problems.push(
+      `target.entry: no service named "${target.entry}" (services: ${Object.keys(target.services).join(', ')})`,
+    );
+  }
+  for (const [name, service] of Object.entries(target.services)) {
+    if (service.kind === 'external' && !isLoopbackUrl(service.url)) {
+      problems.push(
+        `target.services.${name}.url: ${service.url} is not a loopback address; pooltune only sends load to 127.0.0.1 or ::1`,
+      );
+    }
+  }
+
+  const knobs: Record<string, KnobValue> = Object.fromEntries(
+    Object.entries(target.knobs).map(([name, knob]) => [name, knob.default]),
+  );
+  for (const [name, value] of Object.entries(config.knobs)) {
+    const knob = target.knobs[name];
+    if (knob === undefined) {
+      problems.push(unknownKnob(`knobs.${name}`, name, target));
+      continue;
+    }
+    const problem = checkKnobValue(knob, value);
+    if (problem !== undefined) problems.push(`knobs.${name}: ${problem}`);
+    knobs[name] = value;
+  }
+
+  const driver = chooseDriver(config.driver, scenario, problems);
+  const sweep = resolveSweep(config, target, problems);
+  if (problems.length > 0) throw planError(problems);
+  return { config, target, scenario, driver, knobs, sweep };
+}
+
+function planError(problems: readonly string[]) {
+  return usageError(
+    problems.length === 1 ? (problems[0] ?? 'invalid config') : `invalid config: ${problems.length} problems`,
+    'run `pooltune targets` for the bundled targets and their knobs; see the config reference in the README',
+    problems.length === 1 ? [] : problems,
+  );
+}
+
+function resolveTarget(
+  config: Config,
+  catalogue: Catalogue,
+  problems: string[],
+): TargetDefinition | undefined {
+  const input = typeof config.target === 'string' ? catalogue.targets[config.target] : config.target;
+  if (input === undefined) {
+    problems.push(unknownName('target', 'target', String(config.target), Object.keys(catalogue.targets)));
+    return undefined;
+  }
+  const parsed = targetSchema.safeParse(input);
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.map((issue) => `target.${formatIssue(issue)}`));
+    return undefined;
+  }
+  return parsed.data;
+}
+
+function unknownKnob(field: string, name: string, target: TargetDefinition): string {
+  const known = Object.keys(target.knobs);
+  return known.length === 0
+    ? `${field}: target "${target.name}" has no knobs`
+    : unknownName('knob', field, name, known).replace(
+        'unknown knob',
+        `unknown knob of target "${target.name}":`,
+      );
+}
+
+/** Why a value does not fit a knob, or undefined when it does. */
+export function checkKnobValue(knob: KnobDefinition, value: KnobValue): string | undefined {
+  switch (knob.type) {
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value))
+        return `expected a whole number, got ${JSON.stringify(value)}`;
+      if (knob.min !== undefined && value < knob.min) return `${value} is below the minimum ${knob.min}`;
+      if (knob.max !== undefined && value > knob.max) return `${value} is above the maximum ${knob.max}`;
+      return undefined;
+    case 'bool':
+      return typeof value === 'boolean' ? undefined : `expected true or false, got ${JSON.stringify(value)}`;
+    case 'enum':
+      return typeof value === 'string' && (knob.values ?? []).includes(value)
+        ? undefined
+        : `expected one of ${(knob.values ?? []).join(', ')}, got ${JSON.stringify(value)}`;
+  }
+}
+
+function chooseDriver(choice: Config['driver'], scenario: Scenario, problems: string[]): DriverName {
+  if (choice === 'auto') return scenario.model === 'closed' ? 'autocannon' : 'arrival-rate';
+  if (choice === 'autocannon' && scenario.model === 'open') {
+    problems.push(
+      `driver: autocannon is a closed-model generator and cannot run the open-model scenario "${scenario.name}" (use arrival-rate or k6)`,
+    );
+  }
+  if (choice === 'arrival-rate' && scenario.model === 'closed') {
+    problems.push(
+      `driver: arrival-rate is an open-model generator and cannot run the closed-model scenario "${scenario.name}" (use autocannon or k6)`,
+    );
+  }
+  return choice;
+}
+
+/** The database's max_connections, when the target has an embedded PostgreSQL. */
+export function databaseMaxConnections(target: TargetDefinition): number | undefined {
+  for (const service of Object.values(target.services)) {
+    if (service.kind === 'postgres') return service.maxConnections;
+  }
+  return undefined;
+}
+
+/** A geometric series from `from`, times `factor`, up to and including `limit`. */
+export function geometricValues(from: number, factor: number, limit: number): number[] {
+  const values: number[] = [];
+  for (let value = from; value <= limit; value = Math.max(value + 1, Math.round(value * factor)))
+    values.push(value);
+  return values;
+}
+
+function resolveSweep(config: Config, target: TargetDefinition, problems: string[]): Plan['sweep'] {
+  const knobName = config.sweep.knob ?? target.poolKnob;
+  // `pooltune run` needs no sweep; `tune` refuses a plan without one.
+  if (knobName === undefined) return undefined;
+  const knob = target.knobs[knobName];
+  if (knob === undefined || knob.type !== 'int') {
+    problems.push(
+      knob === undefined
+        ? unknownKnob('sweep.knob', knobName, target)
+        : `sweep.knob: "${knobName}" is not a whole-number knob`,
+    );
+    return { knob: knobName, values: [], limit: 0 };
+  }
+  const maxConnections = databaseMaxConnections(target);
+  const databaseLimit =
+    maxConnections === undefined ? Number.POSITIVE_INFINITY : maxConnections - config.reserveConnections;
+  const limit = Math.min(knob.max ?? 256, config.sweep.upTo ?? Number.POSITIVE_INFINITY, databaseLimit);
+  const values = config.sweep.values ?? geometricValues(config.sweep.from, config.sweep.factor, limit);
+  for (const value of config.sweep.values ?? []) {
+    const problem = checkKnobValue(knob, value);
+    if (problem !== undefined) problems.push(`sweep.values: ${problem}`);
+    else if (value > databaseLimit) {
+      problems.push(
+        `sweep.values: ${knobName} ${value} is more than the database allows (max_connections ${maxConnections} minus reserveConnections ${config.reserveConnections} = ${databaseLimit})`,
+      );
+    }
+  }
+  const fixed = config.knobs[knobName];
+  if (typeof fixed === 'number' && fixed > databaseLimit) {
+    problems.push(
+      `knobs.${knobName}: ${fixed} is more than the database allows (max_connections ${maxConnections} minus reserveConnections ${config.reserveConnections} = ${databaseLimit})`,
+    );
+  }
+  if (values.length === 0)
+    problems.push(`sweep: no values between ${config.sweep.from} and the limit ${limit}`);
+  return { knob: knobName, values, limit };
+}

@@ -1,0 +1,292 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, createReadStream, constants as fsConstants, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { ExitCode, PooltuneError, usageError } from '../errors.ts';
+import type { Driver, DriverRequest, DriverResult, GeneratorCpu } from './driver.ts';
+import { K6JsonReader, k6DriverResult, k6Names, parseHandleSummary } from './k6-results.ts';
+import { buildK6Script } from './k6-script.ts';
+
+/** Environment variables as the driver sees them (passed in, never read at import time). */
+export type K6Env = Readonly<Record<string, string | undefined>>;
+
+/** Env var naming the k6 binary; without it `k6` is looked up on PATH. */
+export const k6BinaryEnv = 'POOLTUNE_K6';
+
+/** Env vars the generated script reads (set with `k6 run --env`). */
+export const k6ScriptEnv = {
+  targetUrl: 'POOLTUNE_TARGET_URL',
+  summaryPath: 'POOLTUNE_SUMMARY_PATH',
+} as const;
+
+/** How long k6 gets after SIGINT (it stops starting iterations and writes its summary) before SIGKILL. */
+const defaultGraceMs = 3_000;
+
+/** Lines of k6's stderr kept for error messages. */
+const tailLines = 30;
+
+function isExecutableFile(file: string): boolean {
+  try {
+    // accessSync throws when the file is not executable for this user.
+    accessSync(file, fsConstants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The k6 binary to run: `POOLTUNE_K6` when set (it must be an executable file), else the first `k6` on
+ * PATH, else undefined.
+ */
+export function findK6(env: K6Env): string | undefined {
+  const named = env[k6BinaryEnv];
+  if (named !== undefined && named !== '') {
+    if (!isExecutableFile(named)) {
+      throw usageError(
+        `${k6BinaryEnv}=${named} is not an executable file`,
+        `point ${k6BinaryEnv} at a k6 binary, or unset it to look k6 up on PATH`,
+      );
+    }
+    return path.resolve(named);
+  }
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const candidate = path.join(dir, 'k6');
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** The error `run` throws when there is no k6 binary. */
+export function k6NotFound(): PooltuneError {
+  return usageError(
+    'k6 was not found: the k6 driver needs the k6 binary',
+    `install k6 from https://github.com/grafana/k6/releases (it is not an npm package), or set ${k6BinaryEnv} ` +
+      'to the path of a k6 binary, or pick another driver with `--driver autocannon|arrival-rate`',
+  );
+}
+
+/** Dependencies of the k6 driver, injectable for tests. */
+export interface K6DriverOptions {
+  /** Environment for the binary lookup and for k6 itself; defaults to the process's at run time. */
+  readonly env?: K6Env;
+  /** Finds the binary; defaults to {@link findK6}. */
+  readonly findBinary?: (env: K6Env) => string | undefined;
+  /** Where the per-run temp dir goes; defaults to the OS temp dir. */
+  readonly tmpDir?: string;
+  /** ms between SIGINT and SIGKILL when the run is aborted. */
+  readonly graceMs?: number;
+  /** Monotonic clock in ms. */
+  readonly now?: () => number;
+  /**
+   * Have k6 gzip its `--out json` file. It writes ~13 points (~3 KB) per request, so a run at 10k req/s
+   * fills ~30 MB/s of the temp dir; gzip cuts that ~10x at the cost of k6 CPU, which competes with the
+   * target on a small machine. Off by default.
+   */
+  readonly gzipPoints?: boolean;
+}
+
+/** A k6 driver with its dependencies; {@link k6Driver} uses the defaults. */
+export function createK6Driver(options: K6DriverOptions = {}): Driver {
+  return {
+    name: 'k6',
+    // k6 runs both models: closed stages as constant-vus, open shapes as arrival-rate executors.
+    unsupported: () => undefined,
+    run: (request) => runK6(request, options),
+  };
+}
+
+/** Runs scenarios with the external k6 binary (`POOLTUNE_K6` or `k6` on PATH). */
+export const k6Driver: Driver = createK6Driver();
+
+function loopbackUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw usageError(`target URL ${url} is not a valid URL`);
+  }
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) {
+    throw usageError(`target URL ${url} is not on loopback`, 'pooltune drives load at 127.0.0.1 only');
+  }
+  return url;
+}
+
+async function runK6(request: DriverRequest, options: K6DriverOptions): Promise<DriverResult> {
+  const { scenario, signal } = request;
+  signal.throwIfAborted();
+  const env = options.env ?? process.env;
+  const binary = (options.findBinary ?? findK6)(env);
+  if (binary === undefined) throw k6NotFound();
+  const url = loopbackUrl(request.url);
+  const script = await buildK6Script(scenario, url, { seed: request.seed });
+  const dir = await mkdtemp(path.join(options.tmpDir ?? tmpdir(), 'pooltune-k6-'));
+  try {
+    const files = {
+      script: path.join(dir, 'script.js'),
+      summary: path.join(dir, 'summary.json'),
+      points: path.join(dir, options.gzipPoints ? 'points.ndjson.gz' : 'points.ndjson'),
+    };
+    await writeFile(files.script, script);
+    signal.throwIfAborted();
+    const args = [
+      'run',
+      '--no-usage-report',
+      '--quiet',
+      '--no-color',
+      // No REST API: its fixed port 6565 makes two k6 runs on one machine fail (exit 106).
+      '--address=',
+      '--out',
+      `json=${files.points}`,
+      '--env',
+      `${k6ScriptEnv.targetUrl}=${url}`,
+      '--env',
+      `${k6ScriptEnv.summaryPath}=${files.summary}`,
+      files.script,
+    ];
+    const exit = await runMeasured(binary, args, env, dir, request, options);
+    if (signal.aborted) throw signal.reason;
+    // 99: thresholds failed; pooltune's own thresholds cannot, but the run's figures are still good.
+    if (exit.code !== 0 && exit.code !== 99) {
+      throw new PooltuneError(
+        `k6 exited with ${exit.code === null ? `signal ${exit.signal}` : `code ${exit.code}`} (${binary})`,
+        { exitCode: ExitCode.internal, details: exit.outputTail },
+      );
+    }
+    const summaryText = await readFile(files.summary, 'utf8').catch(() => undefined);
+    if (summaryText === undefined) {
+      throw new PooltuneError(`k6 wrote no summary to ${files.summary}`, {
+        exitCode: ExitCode.internal,
+        details: exit.outputTail,
+      });
+    }
+    if (!(await stat(files.points).catch(() => undefined))?.isFile()) {
+      throw new PooltuneError(`k6 wrote no JSON output to ${files.points}`, {
+        exitCode: ExitCode.internal,
+        details: exit.outputTail,
+      });
+    }
+    const reader = new K6JsonReader();
+    const raw = createReadStream(files.points);
+    const lines = createInterface({
+      input: options.gzipPoints ? raw.pipe(createGunzip()) : raw,
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    for await (const line of lines) reader.add(line);
+    return k6DriverResult({
+      scenario,
+      summary: parseHandleSummary(summaryText),
+      digest: reader.digest(),
+      generatorCpu: exit.cpu,
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+interface MeasuredExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly cpu: GeneratorCpu;
+  readonly outputTail: readonly string[];
+}
+
+/**
+ * Runs k6 under `sh` so that the shell's `times` builtin reports k6's user and system CPU (the kernel's
+ * accounting of the reaped child, all its threads, to the 10 ms clock tick with dash) on fd 3. Node
+ * offers only its own rusage, and sampling /proc/<pid>/stat would miss the last interval before exit.
+ * `trap : INT TERM` keeps the shell alive to report while k6 handles the signal itself (a trap with a
+ * command is reset to the default in k6, unlike an ignored signal).
+ */
+const wrapper = 'trap : INT TERM; "$0" "$@" 3>&-; code=$?; times >&3; exit $code';
+
+function runMeasured(
+  binary: string,
+  args: readonly string[],
+  env: K6Env,
+  cwd: string,
+  request: DriverRequest,
+  options: K6DriverOptions,
+): Promise<MeasuredExit> {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  // Own process group, so SIGINT/SIGKILL reach k6 and the shell together.
+  const child = spawn('/bin/sh', ['-c', wrapper, binary, ...args], {
+    cwd,
+    env: { ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const outputTail: string[] = [];
+  let measuring = false;
+  const keep = (line: string): void => {
+    if (!measuring && line.includes(k6Names.measureMarker)) {
+      measuring = true;
+      request.onMeasureStart?.();
+      return;
+    }
+    outputTail.push(line);
+    if (outputTail.length > tailLines) outputTail.shift();
+  };
+  linesOf(child.stderr, keep);
+  linesOf(child.stdout, keep);
+  let times = '';
+  child.stdio[3]?.on('data', (chunk: Buffer) => {
+    times += chunk.toString('utf8');
+  });
+
+  let killTimer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => {
+    signalGroup(child, 'SIGINT');
+    killTimer = setTimeout(() => signalGroup(child, 'SIGKILL'), options.graceMs ?? defaultGraceMs);
+  };
+  if (request.signal.aborted) onAbort();
+  else request.signal.addEventListener('abort', onAbort, { once: true });
+
+  return new Promise<MeasuredExit>((resolve, reject) => {
+    child.once('error', (error) => {
+      request.signal.removeEventListener('abort', onAbort);
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      request.signal.removeEventListener('abort', onAbort);
+      if (killTimer !== undefined) clearTimeout(killTimer);
+      const wallMs = now() - started;
+      resolve({ code, signal, cpu: cpuFromTimes(times, wallMs), outputTail });
+    });
+  });
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+function linesOf(stream: Readable | null, onLine: (line: string) => void): void {
+  if (stream === null) return;
+  createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', onLine);
+}
+
+/**
+ * k6's CPU from the output of `times`: two lines, the shell's own then its children's user and system
+ * time, each like `0m1.234s` (dash prints more decimals than bash). Zero when k6 was killed before it.
+ */
+export function cpuFromTimes(output: string, wallMs: number): GeneratorCpu {
+  const children = output.trim().split('\n')[1] ?? '';
+  const [user, system] = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map(
+    // Rounded to whole microseconds: `0.240000` * 1000 is not exactly 240 in floating point.
+    (match) => Math.round((Number(match[1]) * 60 + Number(match[2])) * 1e6) / 1e3,
+  );
+  const userMs = user ?? 0;
+  const systemMs = system ?? 0;
+  return { userMs, systemMs, share: wallMs > 0 ? (userMs + systemMs) / wallMs : 0 };
+}

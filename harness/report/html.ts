@@ -1,0 +1,56 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import type { RenderedChart } from './charts.ts';
+import type { ReportView } from './view-model.ts';
+
+/** The report's templates (`report.hbs`, `partials/*.hbs`, `report.css`), found from this file, not the cwd. */
+export const TEMPLATES_DIR = fileURLToPath(new URL('../../reports/templates/', import.meta.url));
+
+/** The Content-Security-Policy the page declares: nothing may load, only inline styles and data: images. */
+export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+/** A chart as the page needs it. */
+export type ChartForHtml = Pick<RenderedChart, 'id' | 'title' | 'svg'>;
+
+interface PageContext extends ReportView {
+  readonly charts: readonly ChartForHtml[];
+  readonly notPlotted: readonly string[];
+}
+
+type PageTemplate = (context: PageContext) => string;
+
+let cached: { dir: string; template: PageTemplate } | undefined;
+
+/**
+ * Renders the self-contained report page. Every value is escaped by Handlebars except the charts' SVG,
+ * which vega wrote from our own numbers (and vega escapes the text it writes).
+ */
+export function renderReportHtml(
+  view: ReportView,
+  charts: readonly ChartForHtml[],
+  templatesDir: string = TEMPLATES_DIR,
+): string {
+  if (cached?.dir !== templatesDir) cached = { dir: templatesDir, template: compileTemplates(templatesDir) };
+  return cached.template({ ...view, charts, notPlotted: view.sweep?.notPlotted ?? [] });
+}
+
+function compileTemplates(dir: string): PageTemplate {
+  // A private instance: partials registered here cannot leak into (or be replaced by) other users of Handlebars.
+  const hbs = Handlebars.create();
+  const css = readFileSync(join(dir, 'report.css'), 'utf8');
+  // The CSS goes in as a partial, so it is inlined verbatim without a triple-stash; `{{` would make it a template.
+  if (css.includes('{{')) throw new Error(`${join(dir, 'report.css')} must not contain "{{"`);
+  hbs.registerPartial('styles', css);
+  const partialsDir = join(dir, 'partials');
+  for (const file of readdirSync(partialsDir).filter((name) => name.endsWith('.hbs'))) {
+    hbs.registerPartial(basename(file, '.hbs'), readFileSync(join(partialsDir, file), 'utf8'));
+  }
+  // strict: a misspelt field throws instead of rendering as nothing; only the built-in helpers exist.
+  return hbs.compile<PageContext>(readFileSync(join(dir, 'report.hbs'), 'utf8'), {
+    strict: true,
+    knownHelpersOnly: true,
+    preventIndent: true,
+  });
+}

@@ -1,0 +1,432 @@
+import type { Manifest } from '../results/manifest.ts';
+import type { KnobValue, KnobValues, MeasuredTrial, TrialResult } from '../results/trial.ts';
+
+/** A label and its display value, e.g. one line of the header's environment list. */
+export interface Field {
+  readonly label: string;
+  readonly value: string;
+}
+
+/** What ran, where and when: the report's header. */
+export interface ReportHeader {
+  readonly runId: string;
+  readonly target: string;
+  readonly targetDescription: string;
+  /** e.g. `db, api (entry: api)`. */
+  readonly services: string;
+  readonly scenario: string;
+  readonly driver: string;
+  readonly command: string;
+  /** The run's creation time, `YYYY-MM-DD HH:MM:SS UTC`. */
+  readonly date: string;
+  /** e.g. `max: 1, 2, 4, 8`, or null when nothing was swept. */
+  readonly sweep: string | null;
+  /** Knobs held fixed, e.g. `idleTimeoutMillis=10000, connectionTimeoutMillis=5000`. */
+  readonly fixedKnobs: string;
+  readonly repetitions: string;
+  readonly quick: boolean;
+  readonly environment: readonly Field[];
+}
+
+/** The knob value (or knob set) with the highest median throughput among completed trials. */
+export interface BestPoint {
+  /** e.g. `max = 8`. */
+  readonly at: string;
+  readonly knobValue: KnobValue | null;
+  readonly throughput: number;
+  readonly p99Ms: number;
+  readonly trialIds: readonly string[];
+}
+
+/** The factual one-paragraph summary above the charts. */
+export interface ReportSummary {
+  /** e.g. `Highest measured throughput: 2,329.5 req/s at max = 8 (t004); p99 there 23.0 ms.` */
+  readonly headline: string;
+  /** e.g. `6 trials: 4 completed, 1 invalid, 1 errored.` plus what was left out, when anything was. */
+  readonly counts: string;
+  readonly best: BestPoint | null;
+}
+
+/** A completed knob value's median throughput, for the throughput chart's line. */
+export interface ThroughputPoint {
+  readonly knob: number;
+  readonly throughput: number;
+  readonly trialIds: readonly string[];
+}
+
+/** Latency percentiles the latency chart draws. */
+export type ChartPercentile = 'p50' | 'p99';
+
+/** A completed knob value's median latency at one percentile, for the latency chart's lines. */
+export interface LatencyPoint {
+  readonly knob: number;
+  readonly percentile: ChartPercentile;
+  readonly ms: number;
+  readonly trialIds: readonly string[];
+}
+
+/** A trial that carries figures but is left out of the lines (invalid): drawn as a separate mark. */
+export interface ExcludedPoint {
+  readonly trialId: string;
+  readonly knob: number;
+  readonly throughput: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/** What the charts draw against the swept knob. All numbers are raw, not formatted. */
+export interface SweepView {
+  readonly knob: string;
+  /** log2 when every plotted knob value is positive (pool sizes), linear otherwise. */
+  readonly scale: 'log2' | 'linear';
+  /** Axis ticks: the planned values and any measured ones, ascending. */
+  readonly ticks: readonly number[];
+  readonly throughput: readonly ThroughputPoint[];
+  readonly latency: readonly LatencyPoint[];
+  readonly excluded: readonly ExcludedPoint[];
+  /** One line per trial that is in neither the lines nor the excluded marks, with why. */
+  readonly notPlotted: readonly string[];
+}
+
+/** One row of the trial table; every figure is already formatted, `—` where there is none. */
+export interface TrialRow {
+  readonly id: string;
+  readonly step: string;
+  /** The knobs that differ from the run's fixed knobs, e.g. `max=8`. */
+  readonly knobs: string;
+  readonly repetition: string;
+  readonly status: TrialResult['status'];
+  /** The reason or error for a trial that did not complete, else null. */
+  readonly detail: string | null;
+  readonly logTail: readonly string[];
+  readonly throughput: string;
+  readonly p50: string;
+  readonly p90: string;
+  readonly p99: string;
+  readonly p999: string;
+  readonly errors: string;
+  readonly poolWaitingMean: string;
+  readonly poolWaitingMax: string;
+  readonly targetCpu: string;
+  readonly generatorCpu: string;
+}
+
+/** Everything the HTML report shows, as plain data. */
+export interface ReportView {
+  readonly title: string;
+  readonly pooltuneVersion: string;
+  readonly header: ReportHeader;
+  readonly summary: ReportSummary;
+  /** Null when the run swept nothing (then there are no charts). */
+  readonly sweep: SweepView | null;
+  readonly trials: readonly TrialRow[];
+  /** Problems met while reading the run (e.g. a torn last line), shown at the top of the report. */
+  readonly warnings: readonly string[];
+}
+
+/** Options for {@link buildReportView}. */
+export interface BuildReportViewOptions {
+  readonly warnings?: readonly string[];
+}
+
+/** Shown in a cell that has no figure. */
+export const NOT_AVAILABLE = '—';
+
+/** Builds the report's view model from a run's manifest and its trials (in the order they ran). Pure. */
+export function buildReportView(
+  manifest: Manifest,
+  trials: readonly TrialResult[],
+  options: BuildReportViewOptions = {},
+): ReportView {
+  const knob = manifest.sweep?.knob ?? null;
+  const groups = completedGroups(manifest, trials);
+  const best = bestGroup(groups, knob);
+  return {
+    title: `pooltune report: ${manifest.target.name}${knob === null ? '' : `, ${knob} sweep`}`,
+    pooltuneVersion: manifest.environment.pooltune,
+    header: buildHeader(manifest),
+    summary: {
+      headline: headline(best, knob),
+      counts: countsLine(trials),
+      best,
+    },
+    sweep: knob === null ? null : buildSweep(knob, manifest.sweep?.values ?? [], trials, groups),
+    trials: trials.map((trial) => buildRow(trial, manifest.fixedKnobs)),
+    warnings: options.warnings ?? [],
+  };
+}
+
+function buildHeader(manifest: Manifest): ReportHeader {
+  const { target, environment: env } = manifest;
+  const environment: Field[] = [
+    { label: 'platform', value: env.platform },
+    { label: 'CPUs', value: `${env.cpus} × ${env.cpuModel}` },
+    { label: 'memory', value: formatBytes(env.memoryBytes) },
+    { label: 'Node.js', value: env.node },
+  ];
+  if (env.postgres !== undefined) environment.push({ label: 'PostgreSQL', value: env.postgres });
+  environment.push({ label: 'pooltune', value: env.pooltune });
+  return {
+    runId: manifest.runId,
+    target: target.name,
+    targetDescription: target.description,
+    services: `${target.services.join(', ')} (entry: ${target.entry})`,
+    scenario: manifest.scenario,
+    driver: manifest.driver,
+    command: manifest.command,
+    date: formatDate(manifest.createdAt),
+    sweep:
+      manifest.sweep === undefined ? null : `${manifest.sweep.knob}: ${manifest.sweep.values.join(', ')}`,
+    fixedKnobs: knobList(manifest.fixedKnobs) || NOT_AVAILABLE,
+    repetitions: String(manifest.repetitions),
+    quick: manifest.quick,
+    environment,
+  };
+}
+
+/** Completed trials grouped by the swept knob's value (or by their knob set when nothing was swept). */
+interface Group {
+  readonly key: string;
+  readonly knobValue: KnobValue | null;
+  readonly trials: readonly MeasuredTrial[];
+  readonly throughput: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+function completedGroups(manifest: Manifest, trials: readonly TrialResult[]): Group[] {
+  const knob = manifest.sweep?.knob;
+  const byKey = new Map<string, { knobValue: KnobValue | null; trials: MeasuredTrial[] }>();
+  for (const trial of trials) {
+    if (trial.status !== 'completed') continue;
+    const knobValue = knob === undefined ? null : (trial.knobs[knob] ?? null);
+    const key =
+      knob === undefined ? knobList(varyingKnobs(trial.knobs, manifest.fixedKnobs)) : String(knobValue);
+    const group = byKey.get(key);
+    if (group === undefined) byKey.set(key, { knobValue, trials: [trial] });
+    else group.trials.push(trial);
+  }
+  return [...byKey].map(([key, group]) => ({
+    key,
+    knobValue: group.knobValue,
+    trials: group.trials,
+    throughput: median(group.trials.map((t) => t.client.throughput)),
+    p50Ms: median(group.trials.map((t) => t.client.latency.p50)),
+    p99Ms: median(group.trials.map((t) => t.client.latency.p99)),
+  }));
+}
+
+function bestGroup(groups: readonly Group[], knob: string | null): BestPoint | null {
+  let best: Group | undefined;
+  for (const group of groups) {
+    // Ties go to the smaller knob value: the same throughput for fewer connections.
+    if (
+      best === undefined ||
+      group.throughput > best.throughput ||
+      (group.throughput === best.throughput && compareKnob(group.knobValue, best.knobValue) < 0)
+    ) {
+      best = group;
+    }
+  }
+  if (best === undefined) return null;
+  return {
+    at: knob === null ? best.key || 'the fixed knobs' : `${knob} = ${String(best.knobValue)}`,
+    knobValue: best.knobValue,
+    throughput: best.throughput,
+    p99Ms: best.p99Ms,
+    trialIds: best.trials.map((t) => t.id),
+  };
+}
+
+function headline(best: BestPoint | null, knob: string | null): string {
+  if (best === null) return 'No trial completed, so nothing here measures the target.';
+  const ids = best.trialIds.length === 1 ? best.trialIds.join('') : `median of ${best.trialIds.join(', ')}`;
+  const where = knob === null ? '' : ` at ${best.at}`;
+  return (
+    `Highest measured throughput: ${formatThroughput(best.throughput)} req/s${where} (${ids}); ` +
+    `p99 there ${formatMs(best.p99Ms)} ms.`
+  );
+}
+
+function countsLine(trials: readonly TrialResult[]): string {
+  const order: readonly TrialResult['status'][] = ['completed', 'invalid', 'errored', 'aborted'];
+  const counts = order
+    .map((status) => ({ status, n: trials.filter((t) => t.status === status).length }))
+    .filter(({ n }) => n > 0)
+    .map(({ status, n }) => `${n} ${status}`);
+  const total = `${trials.length} trial${trials.length === 1 ? '' : 's'}`;
+  const line = counts.length === 0 ? `${total}.` : `${total}: ${counts.join(', ')}.`;
+  const left = trials.length - trials.filter((t) => t.status === 'completed').length;
+  return left === 0 ? line : `${line} Only completed trials count towards the summary and the charts' lines.`;
+}
+
+function buildSweep(
+  knob: string,
+  planned: readonly number[],
+  trials: readonly TrialResult[],
+  groups: readonly Group[],
+): SweepView {
+  const throughput: ThroughputPoint[] = [];
+  const latency: LatencyPoint[] = [];
+  const excluded: ExcludedPoint[] = [];
+  const notPlotted: string[] = [];
+
+  const plotted = groups
+    .filter((g): g is Group & { knobValue: number } => typeof g.knobValue === 'number')
+    .sort((a, b) => a.knobValue - b.knobValue);
+  for (const group of plotted) {
+    const trialIds = group.trials.map((t) => t.id);
+    throughput.push({ knob: group.knobValue, throughput: group.throughput, trialIds });
+    latency.push({ knob: group.knobValue, percentile: 'p50', ms: group.p50Ms, trialIds });
+    latency.push({ knob: group.knobValue, percentile: 'p99', ms: group.p99Ms, trialIds });
+  }
+
+  for (const trial of trials) {
+    const value = trial.knobs[knob];
+    const at = `${trial.id} (${knob} = ${value === undefined ? 'unset' : String(value)})`;
+    if (typeof value !== 'number') {
+      notPlotted.push(`${at}: ${trial.status}, knob value is not a number`);
+    } else if (trial.status === 'invalid') {
+      excluded.push({
+        trialId: trial.id,
+        knob: value,
+        throughput: trial.client.throughput,
+        p50Ms: trial.client.latency.p50,
+        p99Ms: trial.client.latency.p99,
+      });
+    } else if (trial.status === 'errored' || trial.status === 'aborted') {
+      notPlotted.push(`${at}: ${trial.status}, no figures`);
+    }
+  }
+
+  const knobValues = [...throughput.map((p) => p.knob), ...excluded.map((p) => p.knob)];
+  const ticks = [...new Set([...planned, ...knobValues])].sort((a, b) => a - b);
+  const scale = ticks.length > 0 && ticks.every((v) => v > 0) ? 'log2' : 'linear';
+  return { knob, scale, ticks, throughput, latency, excluded, notPlotted };
+}
+
+function buildRow(trial: TrialResult, fixed: KnobValues): TrialRow {
+  const common = {
+    id: trial.id,
+    step: trial.step,
+    knobs: knobList(varyingKnobs(trial.knobs, fixed)) || 'as fixed',
+    repetition: String(trial.repetition),
+    status: trial.status,
+  };
+  const blank = {
+    throughput: NOT_AVAILABLE,
+    p50: NOT_AVAILABLE,
+    p90: NOT_AVAILABLE,
+    p99: NOT_AVAILABLE,
+    p999: NOT_AVAILABLE,
+    errors: NOT_AVAILABLE,
+    poolWaitingMean: NOT_AVAILABLE,
+    poolWaitingMax: NOT_AVAILABLE,
+    targetCpu: NOT_AVAILABLE,
+    generatorCpu: NOT_AVAILABLE,
+  };
+  switch (trial.status) {
+    case 'completed':
+      return { ...common, detail: null, logTail: [], ...measuredCells(trial) };
+    case 'invalid':
+      return { ...common, detail: trial.reason, logTail: [], ...measuredCells(trial) };
+    case 'errored':
+      return { ...common, detail: trial.error, logTail: trial.logTail, ...blank };
+    case 'aborted':
+      return { ...common, detail: trial.reason, logTail: [], ...blank };
+  }
+}
+
+function measuredCells(trial: MeasuredTrial) {
+  const { client, server } = trial;
+  return {
+    throughput: formatThroughput(client.throughput),
+    p50: formatMs(client.latency.p50),
+    p90: formatMs(client.latency.p90),
+    p99: formatMs(client.latency.p99),
+    p999: formatMs(client.latency.p999),
+    errors: formatErrors(client.errors),
+    poolWaitingMean: server.pool === undefined ? NOT_AVAILABLE : formatFixed(server.pool.waitingMean, 1),
+    poolWaitingMax: server.pool === undefined ? NOT_AVAILABLE : formatFixed(server.pool.waitingMax, 0),
+    targetCpu: server.process === undefined ? NOT_AVAILABLE : formatPercent(server.process.cpuShareMean),
+    generatorCpu: formatPercent(client.generatorCpu.share),
+  };
+}
+
+function varyingKnobs(knobs: KnobValues, fixed: KnobValues): KnobValues {
+  return Object.fromEntries(Object.entries(knobs).filter(([name, value]) => fixed[name] !== value));
+}
+
+function knobList(knobs: KnobValues): string {
+  return Object.entries(knobs)
+    .map(([name, value]) => `${name}=${String(value)}`)
+    .join(', ');
+}
+
+function compareKnob(a: KnobValue | null, b: KnobValue | null): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a).localeCompare(String(b));
+}
+
+/** The median of a non-empty list (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const upper = sorted[mid] ?? Number.NaN;
+  if (sorted.length % 2 === 1) return upper;
+  return ((sorted[mid - 1] ?? Number.NaN) + upper) / 2;
+}
+
+const grouped = (digits: number) =>
+  new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fixedFormats = [grouped(0), grouped(1), grouped(2)] as const;
+
+/** A number with thousands separators and `digits` (0–2) decimals, e.g. `2,329.5`. */
+export function formatFixed(value: number, digits: 0 | 1 | 2): string {
+  return fixedFormats[digits].format(value);
+}
+
+/** Requests per second with one decimal, e.g. `2,329.5`. */
+export function formatThroughput(value: number): string {
+  return formatFixed(value, 1);
+}
+
+/** Milliseconds to about three significant digits: `0.81`, `9.01`, `23.0`, `145`, `1,204`. */
+export function formatMs(value: number): string {
+  const magnitude = Math.abs(value);
+  return formatFixed(value, magnitude < 10 ? 2 : magnitude < 100 ? 1 : 0);
+}
+
+/** A share of one core as a percentage, e.g. `1.21` -> `121%`. */
+export function formatPercent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+
+/** Errors by kind, most frequent first, e.g. `4 status:503, 1 timeout`; `none` when there were none. */
+export function formatErrors(errors: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(errors).filter(([, n]) => n > 0);
+  if (entries.length === 0) return 'none';
+  return entries
+    .sort(([a, m], [b, n]) => n - m || a.localeCompare(b))
+    .map(([kind, n]) => `${formatFixed(n, 0)} ${kind}`)
+    .join(', ');
+}
+
+/** Bytes in binary units, e.g. `7.8 GiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** An ISO timestamp as `YYYY-MM-DD HH:MM:SS UTC`; anything unparsable is shown as given. */
+export function formatDate(iso: string): string {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return iso;
+  return `${new Date(time).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}

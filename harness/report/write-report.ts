@@ -1,0 +1,85 @@
+import { rename, writeFile } from 'node:fs/promises';
+import { usageError } from '../errors.ts';
+import type { Manifest } from '../results/manifest.ts';
+import { readManifest, runPaths } from '../results/run-dir.ts';
+import type { TrialResult } from '../results/trial.ts';
+import { readTrialLog } from '../results/trial-log.ts';
+import { renderCharts } from './charts.ts';
+import { renderReportHtml } from './html.ts';
+import { buildReportView } from './view-model.ts';
+
+/** A run directory's contents as the report needs them. */
+export interface RunContents {
+  readonly manifest: Manifest;
+  readonly trials: readonly TrialResult[];
+  /** Problems that did not stop reading, e.g. a torn last line. */
+  readonly warnings: readonly string[];
+}
+
+/** Options for {@link writeReport}. */
+export interface WriteReportOptions {
+  /** Told about each problem that did not stop the report (they are also shown in the page). */
+  readonly onWarning?: (message: string) => void;
+}
+
+/** Reads a run directory, renders its report and writes `report.html` there; resolves to that file's path. */
+export async function writeReport(runDir: string, options: WriteReportOptions = {}): Promise<string> {
+  const run = await readRun(runDir);
+  for (const warning of run.warnings) options.onWarning?.(warning);
+  const view = buildReportView(run.manifest, run.trials, { warnings: run.warnings });
+  const html = renderReportHtml(view, await renderCharts(view));
+  const path = runPaths(runDir).report;
+  // Write then rename, so a reader never sees half a report.
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, html, 'utf8');
+  await rename(temporary, path);
+  return path;
+}
+
+/**
+ * Reads a run directory's manifest and trial log (blank lines skipped; a torn last line dropped with a
+ * warning) and checks each trial's shape, so a foreign line is named instead of breaking the renderer.
+ */
+export async function readRun(runDir: string): Promise<RunContents> {
+  const paths = runPaths(runDir);
+  const manifest = await readManifest(runDir);
+  if (manifest.schemaVersion !== 1) {
+    throw usageError(`${paths.manifest}: schemaVersion ${String(manifest.schemaVersion)} is not 1`);
+  }
+  const { trials, warnings } = await readTrialLog(paths.trials);
+  trials.forEach((trial: unknown, index) => {
+    checkTrialShape(trial, `${paths.trials}: trial ${index + 1}`);
+  });
+  return { manifest, trials, warnings };
+}
+
+const STATUSES: ReadonlySet<unknown> = new Set<TrialResult['status']>([
+  'completed',
+  'invalid',
+  'errored',
+  'aborted',
+]);
+
+function checkTrialShape(value: unknown, where: string): void {
+  if (
+    !isRecord(value) ||
+    typeof value.id !== 'string' ||
+    !STATUSES.has(value.status) ||
+    !isRecord(value.knobs)
+  ) {
+    throw usageError(
+      `${where} is not a trial result`,
+      'expected an object with an id, a known status and knobs',
+    );
+  }
+  const measured = value.status === 'completed' || value.status === 'invalid';
+  if (measured && !(isRecord(value.client) && isRecord(value.server))) {
+    throw usageError(
+      `${where} (${value.id}) is ${String(value.status)} but has no client and server figures`,
+    );
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

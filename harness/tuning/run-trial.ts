@@ -1,0 +1,105 @@
+import type { Scenario } from '../../scenarios/scenario.ts';
+import { measuredMs } from '../../scenarios/scenario.ts';
+import { invalidReason } from '../analysis/tagging.ts';
+import type { RunningCollector } from '../collect/collector.ts';
+import { poolMetricNames } from '../collect/metric-names.ts';
+import { startCollector } from '../collect/sampler.ts';
+import type { Driver } from '../drivers/driver.ts';
+import { isPooltuneError, messageOf } from '../errors.ts';
+import type { TrialKey, TrialResult } from '../results/trial.ts';
+import { groupPids } from '../runtime/child.ts';
+import type { StartedTarget } from '../runtime/process-runtime.ts';
+
+/** Everything one trial needs. */
+export interface TrialInput {
+  readonly key: TrialKey;
+  readonly target: StartedTarget;
+  readonly scenario: Scenario;
+  readonly driver: Driver;
+  readonly seed: number;
+  /** Aborted by SIGINT/SIGTERM: load stops and the trial is recorded as `aborted`. */
+  readonly signal: AbortSignal;
+  readonly now: () => Date;
+}
+
+/** Slack on top of a scenario's own length before a trial is declared stuck. */
+const deadlineSlackMs = 60_000;
+
+/**
+ * Runs one trial: applies the knob values (restarting only what changed), runs the driver with the
+ * collectors alongside, and returns the result as data: a failure becomes an `errored` trial, never a throw.
+ */
+export async function runTrial(input: TrialInput): Promise<TrialResult> {
+  const { key, target, scenario, driver } = input;
+  const startedAt = input.now().toISOString();
+  const ended = () => ({ startedAt, finishedAt: input.now().toISOString() });
+  let collector: RunningCollector | undefined;
+  try {
+    await target.apply(key.knobs);
+    const entry = target.entry();
+    const metricsPath = target.definition.services[target.definition.entry];
+    const pids = entry.pid === undefined ? [] : await groupPids(entry.pid);
+    collector = startCollector({
+      pids,
+      ports: [entry.port],
+      entryPort: entry.port,
+      ...(metricsPath?.kind === 'process' && metricsPath.metrics !== undefined
+        ? {
+            metricsUrl: `${entry.url}${metricsPath.metrics.path}`,
+            metricNames: poolMetricNames(metricsPath.metrics.pool),
+          }
+        : {}),
+    });
+    const deadline = AbortSignal.timeout(scenario.warmupMs + measuredMs(scenario) + deadlineSlackMs);
+    const signal = AbortSignal.any([input.signal, deadline]);
+    const running = collector;
+    const client = await driver.run({
+      url: entry.url,
+      scenario,
+      signal,
+      seed: input.seed,
+      onMeasureStart: () => running.markMeasureStart(),
+    });
+    const server = await collector.stop();
+    collector = undefined;
+    if (input.signal.aborted) return { ...key, ...ended(), status: 'aborted', reason: 'interrupted' };
+    if (deadline.aborted) {
+      return {
+        ...key,
+        ...ended(),
+        status: 'errored',
+        error: 'trial deadline passed: the driver or target is stuck',
+        logTail: entry.logTail(),
+      };
+    }
+    const exit = entry.exitInfo();
+    if (exit !== undefined) {
+      return {
+        ...key,
+        ...ended(),
+        status: 'errored',
+        error: `service "${entry.name}" exited during the trial (${exit.signal ?? `code ${exit.code}`})`,
+        logTail: entry.logTail().slice(-15),
+      };
+    }
+    const reason = invalidReason(client, server);
+    return reason === undefined
+      ? { ...key, ...ended(), status: 'completed', client, server }
+      : { ...key, ...ended(), status: 'invalid', reason, client, server };
+  } catch (error) {
+    await collector?.stop().catch(() => undefined);
+    if (input.signal.aborted) return { ...key, ...ended(), status: 'aborted', reason: 'interrupted' };
+    // A usage error (e.g. k6 missing) is the user's to fix before any trial can run: stop the run.
+    if (isPooltuneError(error) && error.exitCode === 2) throw error;
+    const tail = isPooltuneError(error) ? [...error.details] : safeTail(target);
+    return { ...key, ...ended(), status: 'errored', error: messageOf(error), logTail: tail.slice(-15) };
+  }
+}
+
+function safeTail(target: StartedTarget): string[] {
+  try {
+    return target.entry().logTail();
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,30 @@
+import os from 'node:os';
+import { packageRoot } from '../../harness/cli/options.ts';
+import { targetSchema } from '../../harness/config/schema.ts';
+import type { KnobValues } from '../../harness/results/trial.ts';
+import { type StartedTarget, startTarget } from '../../harness/runtime/process-runtime.ts';
+import { httpPg } from '../../targets/http-pg/target.ts';
+
+/** The bundled http-pg target's default knob values. */
+export function httpPgDefaults(): Record<string, number | boolean | string> {
+  const target = targetSchema.parse(httpPg);
+  return Object.fromEntries(Object.entries(target.knobs).map(([name, knob]) => [name, knob.default]));
+}
+
+/** Starts the real http-pg target (real PostgreSQL, real Node service) for a test. */
+export async function startHttpPg(knobs: KnobValues): Promise<StartedTarget> {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  return startTarget(
+    targetSchema.parse(httpPg),
+    { ...httpPgDefaults(), ...knobs },
+    {
+      env,
+      tmpDir: os.tmpdir(),
+      node: process.execPath,
+      packageRoot,
+      baseDir: packageRoot,
+    },
+  );
+}

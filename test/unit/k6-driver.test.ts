@@ -1,0 +1,397 @@
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DriverResult } from '../../harness/drivers/driver.ts';
+import { decodeHistogram } from '../../harness/drivers/histogram.ts';
+import { cpuFromTimes, createK6Driver, findK6, k6BinaryEnv, k6ScriptEnv } from '../../harness/drivers/k6.ts';
+import { k6Names } from '../../harness/drivers/k6-results.ts';
+import { ExitCode, isPooltuneError, type PooltuneError } from '../../harness/errors.ts';
+import type { ClosedScenario, OpenScenario } from '../../scenarios/scenario.ts';
+import { startHttpServer } from '../helpers/http-server.ts';
+
+const closed: ClosedScenario = {
+  name: 'k6-test-closed',
+  description: 'two short stages',
+  model: 'closed',
+  warmupMs: 500,
+  stages: [
+    { connections: 2, durationMs: 1_000 },
+    { connections: 4, durationMs: 1_000 },
+  ],
+  requestTimeoutMs: 2_000,
+  mix: [
+    { name: 'read', method: 'GET', path: '/read', weight: 3 },
+    { name: 'write', method: 'POST', path: '/write', weight: 1 },
+  ],
+};
+
+/** Whether a process still runs: gone, or a zombie (a container's PID 1 may never reap orphans). */
+async function running(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // The state follows the parenthesised command name.
+  return stat !== '' && !/\)\s+Z\s/.test(stat);
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+let work = '';
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'pooltune-k6-driver-test-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('k6 binary lookup', () => {
+  it('without a binary, run fails with a usage error (exit 2) whose hint says how to get one', async () => {
+    const driver = createK6Driver({ env: { PATH: work } });
+    const error = await rejection(
+      driver.run({
+        url: 'http://127.0.0.1:1',
+        scenario: closed,
+        signal: new AbortController().signal,
+        seed: 1,
+      }),
+    );
+    expect(isPooltuneError(error)).toBe(true);
+    const usage = error as PooltuneError;
+    expect(usage.exitCode).toBe(ExitCode.usage);
+    expect(usage.exitCode).toBe(2);
+    expect(usage.message).toMatch(/k6 was not found/);
+    expect(usage.hint).toContain('POOLTUNE_K6');
+    expect(usage.hint).toMatch(/releases/);
+    expect(usage.hint).toContain('--driver autocannon|arrival-rate');
+  });
+
+  it('takes POOLTUNE_K6 first, then k6 on PATH, and rejects a POOLTUNE_K6 that is not executable', async () => {
+    const bin = path.join(work, 'bin');
+    await rm(bin, { recursive: true, force: true });
+    await mkdir(bin);
+    const onPath = path.join(bin, 'k6');
+    const named = path.join(bin, 'my-k6');
+    const plain = path.join(bin, 'not-executable');
+    for (const file of [onPath, named, plain]) await writeFile(file, '#!/bin/sh\n');
+    await chmod(onPath, 0o755);
+    await chmod(named, 0o755);
+    expect(findK6({ PATH: `/nonexistent${path.delimiter}${bin}` })).toBe(onPath);
+    expect(findK6({ PATH: bin, [k6BinaryEnv]: named })).toBe(named);
+    expect(findK6({ PATH: work })).toBeUndefined();
+    const error = await rejection(Promise.resolve().then(() => findK6({ [k6BinaryEnv]: plain })));
+    expect((error as PooltuneError).exitCode).toBe(ExitCode.usage);
+    expect((error as PooltuneError).message).toContain(plain);
+  });
+});
+
+describe('cpuFromTimes', () => {
+  it("reads the children's line of dash and bash `times` output", () => {
+    expect(cpuFromTimes('0m0.001000s 0m0.002000s\n0m1.250000s 0m0.250000s\n', 3_000)).toEqual({
+      userMs: 1_250,
+      systemMs: 250,
+      share: 0.5,
+    });
+    expect(cpuFromTimes('0m0.001s 0m0.002s\n1m2.500s 0m0.000s', 125_000).userMs).toBe(62_500);
+    expect(cpuFromTimes('', 1_000)).toEqual({ userMs: 0, systemMs: 0, share: 0 });
+  });
+});
+
+/** A point line shaped like k6's `--out json` output. */
+function point(metric: string, value: number, tags: Record<string, string>): string {
+  return JSON.stringify({ metric, type: 'Point', data: { time: '2026-11-24T09:51:15Z', value, tags } });
+}
+
+/**
+ * A stand-in for the k6 binary: it records its argv, burns a fixed amount of CPU, logs the measure-start
+ * marker the way k6's console does, writes the summary and points it is given, and reports its own CPU.
+ * FAKE_K6_MODE=hang ignores SIGINT (so only SIGKILL ends it); FAKE_K6_MODE=fail exits 107 like a script error.
+ */
+const fakeK6 = `#!${process.execPath}
+const fs = require('node:fs');
+const args = process.argv.slice(2);
+const env = {};
+args.forEach((arg, i) => {
+  if (arg === '--env') { const [key, ...rest] = args[i + 1].split('='); env[key] = rest.join('='); }
+});
+const out = args[args.indexOf('--out') + 1].replace(/^json=/, '');
+let reported = { args, pid: process.pid, cwd: process.cwd() };
+const report = (extra) => {
+  reported = { ...reported, ...extra };
+  fs.writeFileSync(process.env.FAKE_K6_REPORT, JSON.stringify(reported));
+};
+report({ script: fs.readFileSync(args[args.length - 1], 'utf8').slice(0, 200) });
+const marker = () => process.stderr.write('time="2026-01-01T00:00:00Z" level=info msg="${k6Names.measureMarker}" source=console\\n');
+if (process.env.FAKE_K6_MODE === 'hang') {
+  process.on('SIGINT', () => report({ sigint: true }));
+  marker();
+  setInterval(() => {}, 1000);
+} else if (process.env.FAKE_K6_MODE === 'fail') {
+  process.stderr.write('ERRO[0000] SyntaxError: fake script error\\n');
+  process.exit(107);
+} else {
+  let x = 0;
+  for (let i = 0; i < 40000000; i++) x = (x * 31 + i) % 1000003;
+  marker();
+  fs.copyFileSync(process.env.FAKE_K6_SUMMARY, env.${k6ScriptEnv.summaryPath});
+  const points = fs.readFileSync(process.env.FAKE_K6_POINTS);
+  fs.writeFileSync(out, out.endsWith('.gz') ? require('node:zlib').gzipSync(points) : points);
+  const cpu = process.cpuUsage();
+  report({ x, cpuMs: (cpu.user + cpu.system) / 1000, targetUrl: env.${k6ScriptEnv.targetUrl} });
+  process.exit(0);
+}
+`;
+
+describe('k6 driver with a stand-in k6 binary', () => {
+  let fake = '';
+  let files: { summary: string; points: string; report: string; tmp: string };
+  const measure = (stage: number, status: string, extra: Record<string, string> = {}) => ({
+    scenario: `stage_${stage}`,
+    [k6Names.phaseTag]: 'measure',
+    [k6Names.stageTag]: String(stage),
+    status,
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    fake = path.join(work, 'fake-k6');
+    await writeFile(fake, fakeK6);
+    await chmod(fake, 0o755);
+    files = {
+      summary: path.join(work, 'summary-in.json'),
+      points: path.join(work, 'points-in.ndjson'),
+      report: path.join(work, 'report.json'),
+      tmp: await mkdtemp(path.join(work, 'tmp-')),
+    };
+    const measured = `{${k6Names.phaseTag}:measure}`;
+    const counter = (count: number) => ({ type: 'counter', values: { count, rate: count / 2.5 } });
+    await writeFile(
+      files.summary,
+      JSON.stringify({
+        state: { testRunDurationMs: 2_600 },
+        metrics: {
+          [`http_reqs${measured}`]: counter(4),
+          [`iterations${measured}`]: counter(4),
+          [`http_req_failed${measured}`]: { type: 'rate', values: { rate: 0.25, passes: 1, fails: 3 } },
+        },
+      }),
+    );
+    const lines = [
+      point('http_reqs', 1, { scenario: 'warmup', [k6Names.phaseTag]: 'warmup', status: '200' }),
+      point('http_req_duration', 99, { scenario: 'warmup', [k6Names.phaseTag]: 'warmup', status: '200' }),
+      point('http_reqs', 1, measure(0, '200')),
+      point('http_req_duration', 1.5, measure(0, '200')),
+      point('http_req_blocked', 0.01, measure(0, '200')),
+      point('http_reqs', 1, measure(1, '200')),
+      point('http_req_duration', 2.5, measure(1, '200')),
+      point('http_reqs', 1, measure(1, '200')),
+      point('http_req_duration', 3.5, measure(1, '200')),
+      point('http_reqs', 1, measure(1, '0', { error_code: '1050' })),
+      point('http_req_duration', 2_000, measure(1, '0', { error_code: '1050' })),
+    ];
+    await writeFile(files.points, `${lines.join('\n')}\n`);
+  });
+
+  const driverFor = (mode: string, gzipPoints = false) =>
+    createK6Driver({
+      gzipPoints,
+      env: {
+        PATH: process.env.PATH,
+        [k6BinaryEnv]: fake,
+        FAKE_K6_MODE: mode,
+        FAKE_K6_SUMMARY: files.summary,
+        FAKE_K6_POINTS: files.points,
+        FAKE_K6_REPORT: files.report,
+      },
+      tmpDir: files.tmp,
+      graceMs: 200,
+    });
+  const report = async () =>
+    JSON.parse(await readFile(files.report, 'utf8')) as {
+      args: string[];
+      pid: number;
+      cwd: string;
+      script: string;
+      cpuMs: number;
+      targetUrl: string;
+      sigint?: boolean;
+    };
+
+  it('runs k6 with the bundled script, reads its outputs, measures its CPU and cleans up', async () => {
+    let measureStarts = 0;
+    const result: DriverResult = await driverFor('ok').run({
+      url: 'http://127.0.0.1:40999',
+      scenario: closed,
+      signal: new AbortController().signal,
+      seed: 3,
+      onMeasureStart: () => measureStarts++,
+    });
+    const seen = await report();
+    expect(seen.args.slice(0, 4)).toEqual(['run', '--no-usage-report', '--quiet', '--no-color']);
+    expect(seen.args).toContain('--address=');
+    expect(seen.args[seen.args.length - 1]).toBe(path.join(seen.cwd, 'script.js'));
+    expect(seen.script).toMatch(/^\/\/ Generated by pooltune from scenario "k6-test-closed"/);
+    expect(seen.targetUrl).toBe('http://127.0.0.1:40999');
+    expect(measureStarts).toBe(1);
+
+    expect(result).toMatchObject({
+      driver: 'k6',
+      durationMs: 2_000,
+      requests: 3,
+      ok: 3,
+      errors: { timeout: 1 },
+      throughput: 1.5,
+    });
+    expect(result.latency.count).toBe(4);
+    expect(decodeHistogram(result.histogram).totalCount).toBe(4);
+    expect(result.stages?.map((stage) => [stage.connections, stage.requests])).toEqual([
+      [2, 1],
+      [4, 2],
+    ]);
+    // The CPU is the stand-in's own (not the shell's): at least what it counted itself before exiting,
+    // less the 10 ms tick `times` rounds down to per figure.
+    const measured = result.generatorCpu.userMs + result.generatorCpu.systemMs;
+    expect(measured).toBeGreaterThanOrEqual(seen.cpuMs - 20);
+    expect(result.generatorCpu.share).toBeGreaterThan(0);
+    expect(await readdir(files.tmp)).toEqual([]);
+  });
+
+  it('reads a gzipped JSON output the same', async () => {
+    const request = { url: 'http://127.0.0.1:40999', scenario: closed, seed: 3 };
+    const plain = await driverFor('ok').run({ ...request, signal: new AbortController().signal });
+    const gzipped = await driverFor('ok', true).run({ ...request, signal: new AbortController().signal });
+    expect((await report()).args).toContain(`json=${path.join((await report()).cwd, 'points.ndjson.gz')}`);
+    expect(gzipped.histogram).toBe(plain.histogram);
+    expect(gzipped.stages).toEqual(plain.stages);
+  });
+
+  it("fails with k6's exit code and the tail of its stderr when k6 fails", async () => {
+    const error = await rejection(
+      driverFor('fail').run({
+        url: 'http://127.0.0.1:40999',
+        scenario: closed,
+        signal: new AbortController().signal,
+        seed: 3,
+      }),
+    );
+    expect(isPooltuneError(error)).toBe(true);
+    expect((error as PooltuneError).message).toContain('code 107');
+    expect((error as PooltuneError).details.join('\n')).toContain('fake script error');
+    expect(await readdir(files.tmp)).toEqual([]);
+  });
+
+  it('on abort sends SIGINT, then SIGKILL after the grace period, rejects with the reason and cleans up', async () => {
+    const controller = new AbortController();
+    const reason = new Error('stop now');
+    const error = await rejection(
+      driverFor('hang').run({
+        url: 'http://127.0.0.1:40999',
+        scenario: closed,
+        signal: controller.signal,
+        seed: 3,
+        onMeasureStart: () => controller.abort(reason),
+      }),
+    );
+    expect(error).toBe(reason);
+    const { pid, sigint } = await report();
+    // It got SIGINT first, ignored it, and was killed.
+    expect(sigint).toBe(true);
+    expect(await running(pid)).toBe(false);
+    expect(await readdir(files.tmp)).toEqual([]);
+  });
+
+  it('does not start k6 when already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('too late'));
+    await rm(files.report, { force: true });
+    const error = await rejection(
+      driverFor('ok').run({
+        url: 'http://127.0.0.1:40999',
+        scenario: closed,
+        signal: controller.signal,
+        seed: 3,
+      }),
+    );
+    expect((error as Error).message).toBe('too late');
+    await expect(readFile(files.report, 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('refuses a target that is not on loopback', async () => {
+    const error = await rejection(
+      driverFor('ok').run({
+        url: 'http://192.0.2.1:80',
+        scenario: closed,
+        signal: new AbortController().signal,
+        seed: 3,
+      }),
+    );
+    expect((error as PooltuneError).exitCode).toBe(ExitCode.usage);
+  });
+});
+
+function realK6(): string | undefined {
+  try {
+    return findK6(process.env);
+  } catch {
+    return undefined;
+  }
+}
+
+const k6Binary = realK6();
+if (k6Binary === undefined) console.log('SKIPPED k6 run: no k6 binary (set POOLTUNE_K6)');
+
+describe('k6 driver with the real k6', () => {
+  it.skipIf(k6Binary === undefined)('runs a closed and an open scenario against a local server', async () => {
+    let served = 0;
+    await using server = await startHttpServer((req, res) => {
+      served++;
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+    const driver = createK6Driver({ env: process.env });
+    let measureStarts = 0;
+    const result = await driver.run({
+      url: server.url,
+      scenario: closed,
+      signal: new AbortController().signal,
+      seed: 1,
+      onMeasureStart: () => measureStarts++,
+    });
+    expect(measureStarts).toBe(1);
+    expect(result.driver).toBe('k6');
+    expect(result.requests).toBeGreaterThan(0);
+    expect(result.ok).toBe(result.requests);
+    expect(result.errors).toEqual({});
+    // Warm-up requests reached the server but are not counted.
+    expect(served).toBeGreaterThan(result.requests);
+    expect(result.latency.count).toBe(result.requests);
+    expect(decodeHistogram(result.histogram).totalCount).toBe(result.requests);
+    expect(result.stages?.length).toBe(2);
+    expect((result.stages?.[0]?.requests ?? 0) + (result.stages?.[1]?.requests ?? 0)).toBe(result.requests);
+    expect(result.generatorCpu.userMs).toBeGreaterThan(0);
+
+    const open: OpenScenario = {
+      ...closed,
+      name: 'k6-test-open',
+      model: 'open',
+      arrival: { kind: 'constant', rate: 20 },
+      durationMs: 1_000,
+      maxInFlight: 20,
+    };
+    const openResult = await driver.run({
+      url: server.url,
+      scenario: open,
+      signal: new AbortController().signal,
+      seed: 1,
+    });
+    expect(openResult.offeredRate).toBe(20);
+    expect(openResult.requests).toBeGreaterThan(0);
+    expect(openResult.droppedStarts).toBe(0);
+    expect(openResult.achievedRate).toBeGreaterThan(0);
+  });
+});
