@@ -77,5 +77,7 @@ export interface Driver {
   readonly name: DriverName;
   /** Why this driver cannot run `scenario`, or undefined when it can. */
   unsupported(scenario: Scenario): string | undefined;
+  /** Checks what the driver needs before any target starts (e.g. that the k6 binary exists); throws a usage error. */
+  preflight?(): void;
   run(request: DriverRequest): Promise<DriverResult>;
 }

@@ -97,6 +97,9 @@ export function createK6Driver(options: K6DriverOptions = {}): Driver {
     name: 'k6',
     // k6 runs both models: closed stages as constant-vus, open shapes as arrival-rate executors.
     unsupported: () => undefined,
+    preflight: () => {
+      if ((options.findBinary ?? findK6)(options.env ?? process.env) === undefined) throw k6NotFound();
+    },
     run: (request) => runK6(request, options),
   };
 }

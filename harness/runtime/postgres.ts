@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { PostgresService } from '../config/schema.ts';
@@ -29,6 +29,27 @@ export async function postgresBinaries(): Promise<PostgresBinaries> {
       'run `npm ci`; npm must be allowed to run that package\'s postinstall ("allowScripts" in package.json)',
     );
   }
+}
+
+/** True when every folder above `file` lets other users through (so an unprivileged user can run it). */
+async function traversableByOthers(file: string): Promise<boolean> {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    if (((await stat(dir)).mode & 0o001) === 0) return false;
+    if (path.dirname(dir) === dir) return true;
+  }
+}
+
+/**
+ * Binaries the unprivileged user can run. When the checkout sits under a private folder (a mode-0700
+ * home or mktemp dir), the package's `native/` tree (bin, lib, share: ~60 MB) is copied into the
+ * target's temp folder, which is removed with the target.
+ */
+async function reachableBinaries(binaries: PostgresBinaries, tmpRoot: string): Promise<PostgresBinaries> {
+  if (await traversableByOthers(binaries.postgres)) return binaries;
+  const native = path.dirname(path.dirname(binaries.postgres));
+  const copy = path.join(tmpRoot, 'postgres-native');
+  await cp(native, copy, { recursive: true, verbatimSymlinks: true });
+  return { initdb: path.join(copy, 'bin', 'initdb'), postgres: path.join(copy, 'bin', 'postgres') };
 }
 
 /** The unprivileged user PostgreSQL runs as when pooltune is root (initdb and postgres refuse root). */
@@ -70,9 +91,10 @@ export async function startPostgres(
   service: PostgresService,
   context: ServiceContext,
 ): Promise<StartedService> {
-  const binaries = await postgresBinaries();
   const port = await choosePort(service.port, name);
   const runAs = await unprivilegedUser();
+  const found = await postgresBinaries();
+  const binaries = runAs === undefined ? found : await reachableBinaries(found, context.tmpRoot);
   const dir = await mkdtemp(path.join(context.tmpRoot, `pg-${name}-`));
   const remove = () => rm(dir, { recursive: true, force: true });
   try {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { scaleScenario } from '../../scenarios/scenario.ts';
 import type { Plan } from '../config/plan.ts';
 import { createDriver } from '../drivers/index.ts';
+import { usageError } from '../errors.ts';
 import { writeReport } from '../report/write-report.ts';
 import type { Manifest } from '../results/manifest.ts';
 import { maskSecrets } from '../results/mask.ts';
@@ -86,7 +87,9 @@ async function execute(
   const scenario = plan.config.quick ? scaleScenario(plan.scenario, 0.25) : plan.scenario;
   const driver = createDriver(plan.driver, environment.env);
   const unsupported = driver.unsupported(scenario);
-  if (unsupported !== undefined) throw new Error(unsupported);
+  if (unsupported !== undefined)
+    throw usageError(`driver ${driver.name}: ${unsupported}`, 'pick another --driver or --scenario');
+  driver.preflight?.();
 
   const now = environment.now();
   const runId = makeRunId(now, plan.target.name, Math.random().toString(36).slice(2, 6));

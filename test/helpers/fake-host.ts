@@ -1,0 +1,40 @@
+import os from 'node:os';
+import type { Host } from '../../harness/host/host.ts';
+
+/** A Host for running the CLI in-process: captured output, given argv/env/cwd, and a way to send SIGINT. */
+export interface FakeHost extends Host {
+  readonly out: () => string;
+  readonly err: () => string;
+  /** Delivers SIGINT to whatever registered for interrupts. */
+  interrupt(): void;
+}
+
+/** Builds a {@link FakeHost}; env defaults to the real one (PATH etc.) without CI noise. */
+export function fakeHost(
+  argv: readonly string[],
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): FakeHost {
+  let stdout = '';
+  let stderr = '';
+  const handlers = new Set<(signal: 'SIGINT' | 'SIGTERM') => void>();
+  return {
+    argv,
+    env: options.env ?? { ...process.env, CI: 'true' },
+    cwd: options.cwd ?? process.cwd(),
+    stdout: { write: (text) => void (stdout += text), isTTY: false, columns: 100 },
+    stderr: { write: (text) => void (stderr += text), isTTY: false, columns: 100 },
+    now: () => new Date(),
+    tmpDir: os.tmpdir(),
+    execPath: process.execPath,
+    nodeVersion: process.version,
+    onInterrupt(handler) {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+    out: () => stdout,
+    err: () => stderr,
+    interrupt: () => {
+      for (const handler of handlers) handler('SIGINT');
+    },
+  };
+}

@@ -1,0 +1,175 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../harness/cli/main.ts';
+import { ExitCode } from '../../harness/errors.ts';
+import { readTrialLog } from '../../harness/results/trial-log.ts';
+import { fakeHost } from '../helpers/fake-host.ts';
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'pooltune-tune-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function cli(argv: string[]) {
+  const host = fakeHost(argv, { cwd: dir });
+  const code = await main(host);
+  return { code, out: host.out(), err: host.err() };
+}
+
+/** Processes whose command line mentions `needle` (other than this test's own). */
+async function processesMatching(needle: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  const found: string[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(needle)) found.push(`${entry}: ${cmdline.replaceAll('\0', ' ')}`);
+  }
+  return found;
+}
+
+describe('pooltune tune --quick, end to end on the bundled target', () => {
+  it('sweeps at least five pool sizes and writes the report, then re-renders it from the saved results', async () => {
+    const out = path.join(dir, 'out');
+    const { code, out: stdout, err } = await cli(['tune', '--quick', '--json', '--out', out]);
+    expect(code, err).toBe(ExitCode.ok);
+    const outcome = JSON.parse(stdout) as { runDir: string; report: string; statuses: { completed: number } };
+    expect((await stat(outcome.report)).size).toBeGreaterThan(10_000);
+    const { trials } = await readTrialLog(path.join(outcome.runDir, 'trials.jsonl'));
+    const sizes = new Set(trials.filter((t) => t.status === 'completed').map((t) => t.knobs.max));
+    expect(sizes.size).toBeGreaterThanOrEqual(5);
+    // Progress went to stderr as plain lines (CI=true), one per trial start and end.
+    expect(err.match(/\[\d+\/\d+\] t\d{3} /g)?.length).toBe(trials.length * 2);
+    const html = await readFile(outcome.report, 'utf8');
+    expect(html.match(/<svg/g)?.length).toBeGreaterThanOrEqual(2);
+    // Nothing of the target is left running.
+    expect(await processesMatching('targets/http-pg/server.ts')).toEqual([]);
+
+    const again = await cli(['report', outcome.runDir]);
+    expect(again.code).toBe(ExitCode.ok);
+    expect(again.out.trim()).toBe(`report: ${outcome.report}`);
+  });
+
+  it('runs one trial with the given knob values', async () => {
+    const { code, out } = await cli([
+      'run',
+      '--quick',
+      '--json',
+      '--set',
+      'max=3',
+      '--out',
+      path.join(dir, 'out'),
+    ]);
+    expect(code).toBe(ExitCode.ok);
+    const outcome = JSON.parse(out) as { runDir: string };
+    const { trials } = await readTrialLog(path.join(outcome.runDir, 'trials.jsonl'));
+    expect(trials).toHaveLength(1);
+    expect(trials[0]?.knobs.max).toBe(3);
+  });
+});
+
+describe('a target that fails to start', () => {
+  const config = async (name: string, target: unknown) => {
+    const file = path.join(dir, `${name}.json`);
+    await writeFile(file, JSON.stringify({ target, outDir: path.join(dir, 'out') }));
+    return file;
+  };
+
+  it('never ready: names the readiness rule and how long it waited, shows the log tail, exit 5', async () => {
+    const file = await config('never-ready', {
+      name: 'sleepy',
+      entry: 'api',
+      services: {
+        api: {
+          command: process.execPath,
+          args: ['-e', "console.log('sleepy service says hello'); setInterval(() => {}, 1000)"],
+          readiness: { http: '/healthz', timeoutMs: 1500 },
+        },
+      },
+      knobs: { size: { type: 'int', min: 1, max: 8, default: 1 } },
+      poolKnob: 'size',
+    });
+    const { code, err } = await cli(['run', '--quick', '--config', file]);
+    expect(code).toBe(ExitCode.targetFailed);
+    expect(err).toMatch(
+      /service "api" never became ready: waited 1\.\d s for http GET \/healthz on 127\.0\.0\.1:\d+/,
+    );
+    expect(err).toContain('sleepy service says hello');
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+
+  it('PostgreSQL failing to start: shows its log tail, exit 5', async () => {
+    const file = await config('bad-postgres', {
+      name: 'bad-db',
+      entry: 'db',
+      services: { db: { kind: 'postgres', settings: { shared_buffers: 'lots' } } },
+    });
+    const { code, err } = await cli(['run', '--quick', '--config', file]);
+    expect(code).toBe(ExitCode.targetFailed);
+    expect(err).toContain('service "db" exited');
+    expect(err).toContain('shared_buffers');
+  });
+
+  it('a fixed port already in use: one line naming the port and service, exit 2', async () => {
+    const server: Server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const file = await config('port-in-use', {
+        name: 'clash',
+        entry: 'api',
+        services: { api: { command: process.execPath, args: ['-e', ''], port } },
+      });
+      const { code, err } = await cli(['run', '--quick', '--config', file]);
+      expect(code).toBe(ExitCode.usage);
+      expect(err).toContain(`port ${port} of service "api" is already in use`);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('SIGINT during a tune', () => {
+  it('stops load and the target, keeps the measured trials, and exits 130', async () => {
+    const out = path.join(dir, 'sigint');
+    const child = spawn(process.execPath, ['bin/pooltune.js', 'tune', '--quick', '--out', out], {
+      cwd: process.cwd(),
+      env: { ...process.env, CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // Interrupt once the second trial is under way (the first is on disk by then).
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no second trial started:\n${stderr}`)), 60_000);
+      const check = setInterval(() => {
+        if (/\[2\/\d+\] t002 max=2 \.\.\./.test(stderr)) {
+          clearInterval(check);
+          clearTimeout(timer);
+          resolve();
+        }
+      }, 50);
+    });
+    const interruptedAt = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(ExitCode.interrupted);
+    expect(Date.now() - interruptedAt).toBeLessThan(15_000);
+    expect(stderr).toContain('trials measured so far are in');
+    expect(await processesMatching('targets/http-pg/server.ts')).toEqual([]);
+    expect(await processesMatching(`${os.tmpdir()}/pooltune-`)).toEqual([]);
+    const runs = (await import('node:fs/promises')).readdir(out);
+    const [run] = await runs;
+    const { trials } = await readTrialLog(path.join(out, run ?? '', 'trials.jsonl'));
+    expect(trials[0]?.status).toBe('completed');
+  });
+});
