@@ -21,8 +21,20 @@ export function fakeHost(
     argv,
     env: options.env ?? { ...process.env, CI: 'true' },
     cwd: options.cwd ?? process.cwd(),
-    stdout: { write: (text) => void (stdout += text), isTTY: false, columns: 100 },
-    stderr: { write: (text) => void (stderr += text), isTTY: false, columns: 100 },
+    stdout: {
+      write: (text) => {
+        stdout += text;
+      },
+      isTTY: false,
+      columns: 100,
+    },
+    stderr: {
+      write: (text) => {
+        stderr += text;
+      },
+      isTTY: false,
+      columns: 100,
+    },
     now: () => new Date(),
     tmpDir: os.tmpdir(),
     execPath: process.execPath,
