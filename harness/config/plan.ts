@@ -1,7 +1,11 @@
 import { closest } from 'fastest-levenshtein';
+
+export { isLoopbackUrl } from '../loopback.ts';
+
 import type { Scenario } from '../../scenarios/scenario.ts';
 import type { DriverName } from '../drivers/driver.ts';
 import { usageError } from '../errors.ts';
+import { isLoopbackUrl } from '../loopback.ts';
 import type { KnobValue, KnobValues } from '../results/trial.ts';
 import { formatIssue } from './load.ts';
 import {
@@ -30,14 +34,6 @@ export interface Plan {
 export interface Catalogue {
   readonly targets: Readonly<Record<string, TargetInput>>;
   readonly scenarios: Readonly<Record<string, Scenario>>;
-}
-
-const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
-/** True when a URL's host is loopback (127.0.0.0/8, ::1 or localhost): the only place pooltune sends load. */
-export function isLoopbackUrl(url: string): boolean {
-  const host = new URL(url).hostname;
-  return loopbackHosts.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** `unknown target "htp-pg"` plus a hint naming the nearest known name. */

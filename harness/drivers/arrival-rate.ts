@@ -3,6 +3,7 @@ import { type Dispatcher, Pool } from 'undici';
 import type { OpenScenario, RequestSpec } from '../../scenarios/scenario.ts';
 import { arrivalSchedule, offeredCount, requestPicker, seededRandom } from '../../scenarios/schedule.ts';
 import { usageError } from '../errors.ts';
+import { loopbackTarget } from '../loopback.ts';
 import type { Driver, DriverRequest, DriverResult, GeneratorCpu } from './driver.ts';
 import { createLatencyHistogram, encodeHistogram, summarize } from './histogram.ts';
 
@@ -450,14 +451,4 @@ function errorKind(error: Error): string {
 
 function increment(counts: Map<string, number>, key: string, by = 1): void {
   counts.set(key, (counts.get(key) ?? 0) + by);
-}
-
-/** The target's origin and path prefix; refuses anything but loopback so load never leaves the machine. */
-function loopbackTarget(url: string): { origin: string; pathPrefix: string } {
-  const parsed = new URL(url);
-  const host = parsed.hostname;
-  if (!(host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host))) {
-    throw usageError(`driver url ${url} is not a loopback address`, 'pooltune only sends load to 127.0.0.1');
-  }
-  return { origin: parsed.origin, pathPrefix: parsed.pathname.replace(/\/+$/, '') };
 }

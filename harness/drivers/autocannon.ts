@@ -3,6 +3,7 @@ import { type Histogram, JsHistogram } from 'hdr-histogram-js';
 import type { ClosedScenario, RequestSpec } from '../../scenarios/scenario.ts';
 import { requestPicker, seededRandom } from '../../scenarios/schedule.ts';
 import { usageError } from '../errors.ts';
+import { loopbackTarget } from '../loopback.ts';
 import type { Driver, DriverRequest, DriverResult, GeneratorCpu, StageResult } from './driver.ts';
 import { createLatencyHistogram, decodeHistogram, encodeHistogram, summarize } from './histogram.ts';
 
@@ -257,14 +258,4 @@ function cpuShare(usage: NodeJS.CpuUsage, wallMs: number): GeneratorCpu {
   const userMs = usage.user / 1000;
   const systemMs = usage.system / 1000;
   return { userMs, systemMs, share: wallMs > 0 ? (userMs + systemMs) / wallMs : 0 };
-}
-
-/** The target's origin and path prefix; refuses anything but loopback so load never leaves the machine. */
-function loopbackTarget(url: string): { origin: string; pathPrefix: string } {
-  const parsed = new URL(url);
-  const host = parsed.hostname;
-  if (!(host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host))) {
-    throw usageError(`driver url ${url} is not a loopback address`, 'pooltune only sends load to 127.0.0.1');
-  }
-  return { origin: parsed.origin, pathPrefix: parsed.pathname.replace(/\/+$/, '') };
 }

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ExitCode, PooltuneError, usageError } from '../errors.ts';
+import { loopbackTarget } from '../loopback.ts';
 import type { Driver, DriverRequest, DriverResult, GeneratorCpu } from './driver.ts';
 import { K6JsonReader, k6DriverResult, k6Names, parseHandleSummary } from './k6-results.ts';
 import { buildK6Script } from './k6-script.ts';
@@ -107,26 +108,13 @@ export function createK6Driver(options: K6DriverOptions = {}): Driver {
 /** Runs scenarios with the external k6 binary (`POOLTUNE_K6` or `k6` on PATH). */
 export const k6Driver: Driver = createK6Driver();
 
-function loopbackUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw usageError(`target URL ${url} is not a valid URL`);
-  }
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) {
-    throw usageError(`target URL ${url} is not on loopback`, 'pooltune drives load at 127.0.0.1 only');
-  }
-  return url;
-}
-
 async function runK6(request: DriverRequest, options: K6DriverOptions): Promise<DriverResult> {
   const { scenario, signal } = request;
   signal.throwIfAborted();
   const env = options.env ?? process.env;
   const binary = (options.findBinary ?? findK6)(env);
   if (binary === undefined) throw k6NotFound();
-  const url = loopbackUrl(request.url);
+  const { url } = loopbackTarget(request.url);
   const script = await buildK6Script(scenario, url, { seed: request.seed });
   const dir = await mkdtemp(path.join(options.tmpDir ?? tmpdir(), 'pooltune-k6-'));
   try {

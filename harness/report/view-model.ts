@@ -177,7 +177,13 @@ function buildHeader(manifest: Manifest): ReportHeader {
     date: formatDate(manifest.createdAt),
     sweep:
       manifest.sweep === undefined ? null : `${manifest.sweep.knob}: ${manifest.sweep.values.join(', ')}`,
-    fixedKnobs: knobList(manifest.fixedKnobs) || NOT_AVAILABLE,
+    // The swept knob is not fixed: leave it out so the header does not show a value no trial used.
+    fixedKnobs:
+      knobList(
+        Object.fromEntries(
+          Object.entries(manifest.fixedKnobs).filter(([name]) => name !== manifest.sweep?.knob),
+        ),
+      ) || NOT_AVAILABLE,
     repetitions: String(manifest.repetitions),
     quick: manifest.quick,
     environment,
