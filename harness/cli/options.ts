@@ -102,6 +102,7 @@ export function flagLayer(args: Readonly<Record<string, unknown>>, rawArgs: read
   if (text('repetitions') !== undefined) layer.repetitions = coerce(text('repetitions') ?? '');
   if (text('seed') !== undefined) layer.seed = coerce(text('seed') ?? '');
   if (text('out') !== undefined) layer.outDir = text('out');
+  if (text('max-connections') !== undefined) layer.maxConnections = coerce(text('max-connections') ?? '');
   if (args.quick === true) layer.quick = true;
   const knobs: Record<string, unknown> = {};
   for (const pair of repeated(rawArgs, 'set')) {

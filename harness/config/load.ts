@@ -77,6 +77,7 @@ export const envVariables = {
   POOLTUNE_OUT_DIR: 'outDir',
   POOLTUNE_QUICK: 'quick',
   POOLTUNE_SEED: 'seed',
+  POOLTUNE_MAX_CONNECTIONS: 'maxConnections',
 } as const;
 
 /** The config layer given by POOLTUNE_* environment variables. */

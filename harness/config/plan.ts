@@ -111,7 +111,15 @@ function resolveTarget(
     problems.push(...parsed.error.issues.map((issue) => `target.${formatIssue(issue)}`));
     return undefined;
   }
-  return parsed.data;
+  const { maxConnections } = config;
+  if (maxConnections === undefined) return parsed.data;
+  const services = Object.fromEntries(
+    Object.entries(parsed.data.services).map(([name, service]) => [
+      name,
+      service.kind === 'postgres' ? { ...service, maxConnections } : service,
+    ]),
+  );
+  return { ...parsed.data, services };
 }
 
 function unknownKnob(field: string, name: string, target: TargetDefinition): string {

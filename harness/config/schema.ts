@@ -132,6 +132,8 @@ export const configSchema = z
       })
       .strict()
       .default({ from: 1, factor: 2 }),
+    /** max_connections of the target's PostgreSQL services, overriding the target's own setting. */
+    maxConnections: z.number().int().min(5).max(10_000).optional(),
     /** Connections kept free below the database's max_connections (admin, migrations, other apps). */
     reserveConnections: z.number().int().min(0).default(5),
     repetitions: z.number().int().min(1).max(50).default(1),

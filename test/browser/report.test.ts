@@ -10,6 +10,10 @@ import { writeReport } from '../../harness/report/write-report.ts';
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
+  // .ci/run installs Chromium and sets this: there a missing browser is a failure, not a skip.
+  if (process.env.POOLTUNE_REQUIRE_BROWSER === '1') {
+    throw new Error(`${CHROMIUM} not found, but POOLTUNE_REQUIRE_BROWSER=1 (CI installs it)`);
+  }
   console.log(`SKIPPED browser suite: ${CHROMIUM} not found (apt-get install chromium)`);
 }
 

@@ -163,6 +163,16 @@ describe('helpers', () => {
 });
 
 describe('pool size against max_connections', () => {
+  it("takes the database's max_connections from config and caps the sweep below it", () => {
+    const plan = resolvePlan(
+      validateConfig({ maxConnections: 20, reserveConnections: 4 }, 'test'),
+      catalogue,
+    );
+    expect(plan.sweep?.values).toEqual([1, 2, 4, 8, 16]);
+    const db = plan.target.services.db;
+    expect(db?.kind === 'postgres' ? db.maxConnections : undefined).toBe(20);
+  });
+
   it('refuses a fixed pool size above max_connections minus the reserve', () => {
     const error = failure(() => resolvePlan(validateConfig({ knobs: { max: 99 } }, 'test'), catalogue));
     expect(error.message).toContain('knobs.max: 99 is more than the database allows');
