@@ -16,14 +16,14 @@ export function seededRandom(seed: number): Random {
 }
 
 /** A span of time with a constant arrival rate (requests per second). */
-interface Segment {
+export interface Segment {
   readonly startMs: number;
   readonly endMs: number;
   readonly rate: number;
 }
 
-/** Constant-rate segments of a piecewise-constant shape over `durationMs`. */
-function segmentsOf(arrival: Arrival, durationMs: number): Segment[] {
+/** Constant-rate segments of a piecewise-constant shape (not `ramp`) over `durationMs`. */
+export function segmentsOf(arrival: Arrival, durationMs: number): Segment[] {
   switch (arrival.kind) {
     case 'constant':
     case 'poisson':

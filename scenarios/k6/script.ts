@@ -14,7 +14,7 @@ import exec from 'k6/execution';
 import http from 'k6/http';
 import type { Scenario as K6Scenario, Options, Stage } from 'k6/options';
 import type { Arrival, ClosedScenario, OpenScenario, RequestSpec, Scenario } from '../scenario.ts';
-import { requestPicker, seededRandom } from '../schedule.ts';
+import { requestPicker, seededRandom, segmentsOf } from '../schedule.ts';
 
 /** What the generator injects: the scenario to run, the default target URL and the mix seed. */
 export interface K6Plan {
@@ -69,37 +69,6 @@ function closedScenarios(scenario: ClosedScenario): Record<string, K6Scenario> {
     offset += stage.durationMs;
   });
   return scenarios;
-}
-
-/** A span of constant rate (requests per second). */
-interface Piece {
-  readonly rate: number;
-  readonly lengthMs: number;
-}
-
-/** Burst and idle-gap shapes as constant-rate pieces, laid out as scenarios/schedule.ts does. */
-function pieces(arrival: Extract<Arrival, { kind: 'burst' | 'idle-gaps' }>, durationMs: number): Piece[] {
-  const cycle: Piece[] =
-    arrival.kind === 'burst'
-      ? [
-          { rate: arrival.burstRate, lengthMs: arrival.burstMs },
-          { rate: arrival.baseRate, lengthMs: arrival.periodMs - arrival.burstMs },
-        ]
-      : [
-          { rate: arrival.rate, lengthMs: arrival.activeMs },
-          { rate: 0, lengthMs: arrival.idleMs },
-        ];
-  const periodMs = cycle.reduce((sum, part) => sum + part.lengthMs, 0);
-  const out: Piece[] = [];
-  for (let start = 0; start < durationMs && periodMs > 0; start += periodMs) {
-    let at = start;
-    for (const part of cycle) {
-      const end = Math.min(at + part.lengthMs, durationMs);
-      if (end > at) out.push({ rate: part.rate, lengthMs: end - at });
-      at = end;
-    }
-  }
-  return out;
 }
 
 /** The rates an arrival shape uses, for choosing a time unit and the VU budget. */
@@ -196,7 +165,10 @@ function openScenarios(
       ...common,
     };
   } else {
-    const parts = pieces(arrival, scenario.durationMs);
+    const parts = segmentsOf(arrival, scenario.durationMs).map((segment) => ({
+      rate: segment.rate,
+      lengthMs: segment.endMs - segment.startMs,
+    }));
     const stages: Stage[] = [];
     let current = parts[0]?.rate ?? 0;
     for (const part of parts) {
