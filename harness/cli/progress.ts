@@ -36,6 +36,9 @@ export function lineProgress(
       total = count;
       out.write(`${stamp()} run ${runDir}: ${count} trials\n`);
     },
+    expect(count) {
+      total = count;
+    },
     trialStart(index, key) {
       out.write(`${stamp()} [${index + 1}/${total}] ${key.id} ${describeKnobs(key, fixed)} ...\n`);
     },
@@ -71,6 +74,9 @@ export function barProgress(out: OutStream, fixed: Readonly<Record<string, unkno
       out.write(`run ${runDir}\n`);
       bar.start(count, 0, { trial: 'starting' });
       started = true;
+    },
+    expect(count) {
+      bar.setTotal(count);
     },
     trialStart(_index, key) {
       bar.update({ trial: `${key.id} ${describeKnobs(key, fixed)}` });

@@ -1,10 +1,21 @@
 import { defineCommand } from 'citty';
 import { bundledTargets } from '../../targets/index.ts';
-import { targetSchema } from '../config/schema.ts';
+import { type TargetDefinition, targetSchema } from '../config/schema.ts';
 import { ExitCode } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import type { CommandResult } from './main.ts';
 import { checkFlags } from './options.ts';
+
+/** ` (pool pg: size)` when a knob plays a role for one of the target's pools. */
+function roleOf(target: TargetDefinition, knob: string): string {
+  const roles = target.pools.flatMap((pool) =>
+    Object.entries(pool.knobs)
+      .filter(([, name]) => name === knob)
+      .map(([role]) => `pool ${pool.name}: ${role}`),
+  );
+  if (target.poolKnob === knob) roles.push('pool size');
+  return roles.length === 0 ? '' : ` (${roles.join(', ')})`;
+}
 
 const args = { json: { type: 'boolean', description: 'print the targets as JSON' } } as const;
 
@@ -19,11 +30,11 @@ export function targetsCommand(host: Host, result: (r: CommandResult) => void) {
       if (parsed.json === true) {
         host.stdout.write(
           `${JSON.stringify(
-            targets.map(({ name, description, entry, services, knobs, poolKnob }) => ({
+            targets.map(({ name, description, entry, services, knobs, pools }) => ({
               name,
               description,
               entry,
-              poolKnob,
+              pools,
               services: Object.keys(services),
               knobs,
             })),
@@ -44,7 +55,7 @@ export function targetsCommand(host: Host, result: (r: CommandResult) => void) {
                   ? ` ${(knob.values ?? []).join('|')}`
                   : '';
             host.stdout.write(
-              `    ${name.padEnd(24)} ${knob.type}${range}${knob.unit === '' ? '' : ` ${knob.unit}`}, default ${knob.default}${name === target.poolKnob ? ' (swept by tune)' : ''}: ${knob.description}\n`,
+              `    ${name.padEnd(24)} ${knob.type}${range}${knob.unit === '' ? '' : ` ${knob.unit}`}, default ${knob.default}${roleOf(target, name)}: ${knob.description}\n`,
             );
           }
         }

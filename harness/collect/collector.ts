@@ -24,6 +24,8 @@ export interface ServerFigures {
     readonly waitingMax: number;
     /** From the target's acquire-wait histogram over the window, when it exposes one. */
     readonly acquireWaitMeanMs?: number;
+    /** p99 of the acquire wait over the window, interpolated from the histogram's buckets. */
+    readonly acquireWaitP99Ms?: number;
     /** Pool errors by kind counted by the target over the window. */
     readonly errors?: Readonly<Record<string, number>>;
     /** Connections the pool opened over the window. */

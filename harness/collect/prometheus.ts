@@ -246,6 +246,34 @@ export function readHistogram(
   };
 }
 
+/**
+ * The q-quantile of a cumulative-bucket histogram, interpolating linearly inside the bucket it falls
+ * in (as PromQL's histogram_quantile does). Undefined without observations; a quantile in the +Inf
+ * bucket returns the highest finite bound.
+ */
+export function histogramQuantile(
+  buckets: readonly { readonly le: number; readonly count: number }[],
+  q: number,
+): number | undefined {
+  const total = buckets.at(-1)?.count ?? 0;
+  if (total <= 0) return undefined;
+  const rank = q * total;
+  let lowerBound = 0;
+  let lowerCount = 0;
+  for (const bucket of buckets) {
+    if (bucket.count >= rank) {
+      if (!Number.isFinite(bucket.le)) return lowerBound;
+      const inBucket = bucket.count - lowerCount;
+      return inBucket <= 0
+        ? bucket.le
+        : lowerBound + ((bucket.le - lowerBound) * (rank - lowerCount)) / inBucket;
+    }
+    lowerBound = bucket.le;
+    lowerCount = bucket.count;
+  }
+  return lowerBound;
+}
+
 /** Options for {@link scrape}. */
 export interface ScrapeOptions {
   /** Gives up after this long; a scrape must never hold a sample up. Default 1000 ms. */

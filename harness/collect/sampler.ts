@@ -4,6 +4,8 @@ import type { CollectTarget, RunningCollector, ServerFigures, ServerSample } fro
 import { defaultPoolMetricNames } from './metric-names.ts';
 import { DEFAULT_TICKS_PER_SECOND, type PidStats, readProcessStats } from './proc-stats.ts';
 import {
+  type HistogramFigures,
+  histogramQuantile,
   parsePrometheusText,
   readCounter,
   readCounterByLabel,
@@ -37,7 +39,7 @@ interface Rate {
 
 /** Counter values from one scrape; a field is absent when the target does not expose that series. */
 interface CounterReading {
-  readonly acquire?: { readonly sum: number; readonly count: number };
+  readonly acquire?: HistogramFigures;
   readonly opened?: number;
   readonly errors?: Readonly<Record<string, number>>;
 }
@@ -141,7 +143,7 @@ export function startCollector(target: CollectTarget, options: CollectorOptions 
       reading = {
         ...reading,
         counters: {
-          ...(acquire === undefined ? {} : { acquire: { sum: acquire.sum, count: acquire.count } }),
+          ...(acquire === undefined ? {} : { acquire }),
           ...(opened === undefined ? {} : { opened }),
           ...(errors === undefined ? {} : { errors }),
         },
@@ -260,22 +262,38 @@ function increase(values: readonly (number | undefined)[]): number | undefined {
 }
 
 /** The acquire-wait histogram's growth in sum and count, with restarts detected on the count. */
-function histogramIncrease(
-  values: readonly ({ readonly sum: number; readonly count: number } | undefined)[],
-): { sum: number; count: number } | undefined {
-  let total: { sum: number; count: number } | undefined;
-  let previous: { readonly sum: number; readonly count: number } | undefined;
+function histogramIncrease(values: readonly (HistogramFigures | undefined)[]): HistogramFigures | undefined {
+  let total: { sum: number; count: number; buckets: Map<number, number> } | undefined;
+  let previous: HistogramFigures | undefined;
   for (const value of values) {
     if (value === undefined) continue;
-    total ??= { sum: 0, count: 0 };
+    total ??= { sum: 0, count: 0, buckets: new Map() };
     if (previous !== undefined) {
       const restarted = value.count < previous.count;
       total.sum += restarted ? value.sum : value.sum - previous.sum;
       total.count += restarted ? value.count : value.count - previous.count;
+      const before = new Map(previous.buckets.map((bucket) => [bucket.le, bucket.count]));
+      for (const bucket of value.buckets) {
+        const added = restarted ? bucket.count : bucket.count - (before.get(bucket.le) ?? 0);
+        total.buckets.set(bucket.le, (total.buckets.get(bucket.le) ?? 0) + added);
+      }
     }
     previous = value;
   }
-  return total;
+  if (total === undefined) return undefined;
+  const buckets = [...total.buckets.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([le, count]) => ({ le, count }));
+  return { sum: total.sum, count: total.count, buckets };
+}
+
+/** `{ [key]: value * scale }`, or nothing when the value is unknown. */
+function optional<K extends string>(
+  key: K,
+  value: number | undefined,
+  scale: number,
+): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value * scale } as Record<K, number>);
 }
 
 /** Errors by kind over the window; a kind absent from a scrape that has the family counts as 0 there. */
@@ -353,7 +371,10 @@ function summariseReadings(readings: readonly Reading[], markAt: number): Server
           waitingMax: max(pools.map((p) => p.waiting)),
           ...(acquire === undefined || acquire.count === 0
             ? {}
-            : { acquireWaitMeanMs: (acquire.sum / acquire.count) * 1000 }),
+            : {
+                acquireWaitMeanMs: (acquire.sum / acquire.count) * 1000,
+                ...optional('acquireWaitP99Ms', histogramQuantile(acquire.buckets, 0.99), 1000),
+              }),
           ...(errors === undefined ? {} : { errors }),
           ...(opened === undefined ? {} : { connectionsOpened: opened }),
         };

@@ -1,7 +1,4 @@
 import { closest } from 'fastest-levenshtein';
-
-export { isLoopbackUrl } from '../loopback.ts';
-
 import type { Scenario } from '../../scenarios/scenario.ts';
 import type { DriverName } from '../drivers/driver.ts';
 import { usageError } from '../errors.ts';
@@ -11,10 +8,13 @@ import { formatIssue } from './load.ts';
 import {
   type Config,
   type KnobDefinition,
+  type PoolDefinition,
   type TargetDefinition,
   type TargetInput,
   targetSchema,
 } from './schema.ts';
+
+export { isLoopbackUrl } from '../loopback.ts';
 
 /** A validated, resolved plan: everything a run needs, with names turned into definitions. */
 export interface Plan {
@@ -22,6 +22,8 @@ export interface Plan {
   readonly target: TargetDefinition;
   readonly scenario: Scenario;
   readonly driver: DriverName;
+  /** The target's pools with their knob roles (a `poolKnob` shorthand becomes one pool of the entry service). */
+  readonly pools: readonly PoolDefinition[];
   /** Every knob's value for trials that do not sweep it (target defaults < config.knobs). */
   readonly knobs: KnobValues;
   /** The knob `tune` sweeps and its values, capped below the database's max_connections; none when the target names no pool knob. */
@@ -83,9 +85,10 @@ export function resolvePlan(config: Config, catalogue: Catalogue): Plan {
   }
 
   const driver = chooseDriver(config.driver, scenario, problems);
-  const sweep = resolveSweep(config, target, problems);
+  const pools = resolvePools(target, problems);
+  const sweep = resolveSweep(config, target, pools, problems);
   if (problems.length > 0) throw planError(problems);
-  return { config, target, scenario, driver, knobs, sweep };
+  return { config, target, scenario, driver, pools, knobs, sweep };
 }
 
 function planError(problems: readonly string[]) {
@@ -181,8 +184,32 @@ export function geometricValues(from: number, factor: number, limit: number): nu
   return values;
 }
 
-function resolveSweep(config: Config, target: TargetDefinition, problems: string[]): Plan['sweep'] {
-  const knobName = config.sweep.knob ?? target.poolKnob;
+/** The target's pools, each checked against its services and knobs. */
+function resolvePools(target: TargetDefinition, problems: string[]): PoolDefinition[] {
+  const pools: PoolDefinition[] =
+    target.pools.length > 0 || target.poolKnob === undefined
+      ? target.pools
+      : [{ name: 'pool', service: target.entry, library: 'generic', knobs: { size: target.poolKnob } }];
+  pools.forEach((pool, i) => {
+    if (target.services[pool.service] === undefined) {
+      problems.push(`target.pools.${i}.service: no service named "${pool.service}"`);
+    }
+    for (const [role, knob] of Object.entries(pool.knobs)) {
+      if (knob !== undefined && target.knobs[knob] === undefined) {
+        problems.push(unknownKnob(`target.pools.${i}.knobs.${role}`, knob, target));
+      }
+    }
+  });
+  return pools;
+}
+
+function resolveSweep(
+  config: Config,
+  target: TargetDefinition,
+  pools: readonly PoolDefinition[],
+  problems: string[],
+): Plan['sweep'] {
+  const knobName = config.sweep.knob ?? pools[0]?.knobs.size;
   // `pooltune run` needs no sweep; `tune` refuses a plan without one.
   if (knobName === undefined) return undefined;
   const knob = target.knobs[knobName];

@@ -95,6 +95,29 @@ export const externalServiceSchema = z
 /** Any service of a target. */
 export const serviceSchema = z.union([postgresServiceSchema, externalServiceSchema, processServiceSchema]);
 
+/** A connection pool of a service, and which of the target's knobs play which role for it. */
+export const poolSchema = z
+  .object({
+    name: z.string().min(1),
+    /** The service that owns the pool (restarted when its knobs change). */
+    service: z.string().min(1),
+    /** The pool library, for ready-to-paste snippets. */
+    library: z.enum(['node-postgres', 'undici', 'hikaricp', 'pgbouncer', 'generic']).default('generic'),
+    knobs: z
+      .object({
+        size: z.string().min(1),
+        idleTimeout: z.string().optional(),
+        connectTimeout: z.string().optional(),
+        maxLifetime: z.string().optional(),
+        readTimeout: z.string().optional(),
+        keepAlive: z.string().optional(),
+      })
+      .strict(),
+    /** Share of the traffic that goes through this pool (0..1), for ranking pools; equal when unset. */
+    trafficShare: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+
 /** The system under test: services, the entry service that takes the load, and the knobs. */
 export const targetSchema = z
   .object({
@@ -103,8 +126,10 @@ export const targetSchema = z
     entry: z.string().min(1),
     services: z.record(z.string(), serviceSchema),
     knobs: z.record(z.string(), knobSchema).default({}),
-    /** The knob that sizes the connection pool: what `tune` sweeps. */
+    /** Shorthand for one pool of the entry service sized by this knob. */
     poolKnob: z.string().optional(),
+    /** The target's connection pools and the knobs of each (what `tune` works through, step 7). */
+    pools: z.array(poolSchema).default([]),
   })
   .strict();
 
@@ -134,9 +159,45 @@ export const configSchema = z
       .default({ from: 1, factor: 2 }),
     /** max_connections of the target's PostgreSQL services, overriding the target's own setting. */
     maxConnections: z.number().int().min(5).max(10_000).optional(),
+    /** What the tuning method aims at and assumes. */
+    tuning: z
+      .object({
+        /** The everyday arrival rate (req/s): the baseline and idle-timeout steps run at it. */
+        steadyRate: z.number().positive().default(300),
+        /** The peak arrival rate (req/s) step 6 validates at. */
+        peakRate: z.number().positive().default(1_500),
+        /** Concurrent clients while growing the pool (closed model). */
+        concurrency: z.number().int().positive().default(32),
+        /** Below this relative throughput gain per step, growing the pool has stopped paying. */
+        minGain: z.number().min(0).max(1).default(0.05),
+        slo: z
+          .object({
+            p99Ms: z.number().positive().default(250),
+            errorRate: z.number().min(0).max(1).default(0.01),
+          })
+          .strict()
+          .default({ p99Ms: 250, errorRate: 0.01 }),
+        /** App instances sharing the database: instances x pool max + reserve must fit max_connections. */
+        instances: z.number().int().positive().default(1),
+        /** Idle cutoffs of load balancers and firewalls between app and database (ms): max lifetime stays under them. */
+        infraIdleCutoffsMs: z.array(z.number().int().positive()).default([]),
+        /** Pool names in the order to tune them, overriding the measured ranking of step 1. */
+        poolOrder: z.array(z.string()).optional(),
+      })
+      .strict()
+      .default({
+        steadyRate: 300,
+        peakRate: 1_500,
+        concurrency: 32,
+        minGain: 0.05,
+        slo: { p99Ms: 250, errorRate: 0.01 },
+        instances: 1,
+        infraIdleCutoffsMs: [],
+      }),
     /** Connections kept free below the database's max_connections (admin, migrations, other apps). */
     reserveConnections: z.number().int().min(0).default(5),
-    repetitions: z.number().int().min(1).max(50).default(1),
+    /** Repetitions of each measured point (at least 3 gives intervals; `--quick` caps it at 2). */
+    repetitions: z.number().int().min(1).max(50).default(3),
     /** Shorter durations for a fast look (and for CI smoke runs). */
     quick: z.boolean().default(false),
     /** Where run directories are written. */
@@ -159,6 +220,8 @@ export type ServiceDefinition = z.output<typeof serviceSchema>;
 export type ProcessService = z.output<typeof processServiceSchema>;
 /** A postgres service after validation. */
 export type PostgresService = z.output<typeof postgresServiceSchema>;
+/** A pool definition after validation. */
+export type PoolDefinition = z.output<typeof poolSchema>;
 /** A knob definition after validation. */
 export type KnobDefinition = z.output<typeof knobSchema>;
 /** A readiness rule after validation. */

@@ -1,5 +1,7 @@
 import type { Manifest } from '../results/manifest.ts';
 import type { KnobValue, KnobValues, MeasuredTrial, TrialResult } from '../results/trial.ts';
+import type { MethodOutcome } from '../tuning/method.ts';
+import { buildMethodView, type MethodView } from './method-view.ts';
 
 /** A label and its display value, e.g. one line of the header's environment list. */
 export interface Field {
@@ -122,15 +124,22 @@ export interface ReportView {
   readonly trials: readonly TrialRow[];
   /** Problems met while reading the run (e.g. a torn last line), shown at the top of the report. */
   readonly warnings: readonly string[];
+  /** The recommendation and the seven steps' evidence; null for runs without an analysis. */
+  readonly method: MethodView | null;
 }
 
 /** Options for {@link buildReportView}. */
 export interface BuildReportViewOptions {
   readonly warnings?: readonly string[];
+  /** The run's `analysis.json`, when it has one. */
+  readonly analysis?: MethodOutcome;
 }
 
 /** Shown in a cell that has no figure. */
 export const NOT_AVAILABLE = '—';
+
+/** The trials of step 4 (grow the pool), whose curves the charts draw. */
+const GROW_STEP = '4-grow-pool';
 
 /** Builds the report's view model from a run's manifest and its trials (in the order they ran). Pure. */
 export function buildReportView(
@@ -139,7 +148,11 @@ export function buildReportView(
   options: BuildReportViewOptions = {},
 ): ReportView {
   const knob = manifest.sweep?.knob ?? null;
-  const groups = completedGroups(manifest, trials);
+  // A tune runs many scenarios; the curves are those of the pool-growing step (same scenario throughout).
+  const swept = trials.some((trial) => trial.step === GROW_STEP)
+    ? trials.filter((trial) => trial.step === GROW_STEP)
+    : trials;
+  const groups = completedGroups(manifest, swept);
   const best = bestGroup(groups, knob);
   return {
     title: `pooltune report: ${manifest.target.name}${knob === null ? '' : `, ${knob} sweep`}`,
@@ -150,9 +163,10 @@ export function buildReportView(
       counts: countsLine(trials),
       best,
     },
-    sweep: knob === null ? null : buildSweep(knob, manifest.sweep?.values ?? [], trials, groups),
+    sweep: knob === null ? null : buildSweep(knob, manifest.sweep?.values ?? [], swept, groups),
     trials: trials.map((trial) => buildRow(trial, manifest.fixedKnobs)),
     warnings: options.warnings ?? [],
+    method: buildMethodView(options.analysis),
   };
 }
 

@@ -1,9 +1,10 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { usageError } from '../errors.ts';
 import type { Manifest } from '../results/manifest.ts';
 import { readManifest, runPaths } from '../results/run-dir.ts';
 import type { TrialResult } from '../results/trial.ts';
 import { readTrialLog } from '../results/trial-log.ts';
+import type { MethodOutcome } from '../tuning/method.ts';
 import { renderCharts } from './charts.ts';
 import { renderReportHtml } from './html.ts';
 import { buildReportView } from './view-model.ts';
@@ -14,6 +15,8 @@ export interface RunContents {
   readonly trials: readonly TrialResult[];
   /** Problems that did not stop reading, e.g. a torn last line. */
   readonly warnings: readonly string[];
+  /** The method's steps and recommendations (`analysis.json`), when the run has them. */
+  readonly analysis?: MethodOutcome;
 }
 
 /** Options for {@link writeReport}. */
@@ -26,7 +29,10 @@ export interface WriteReportOptions {
 export async function writeReport(runDir: string, options: WriteReportOptions = {}): Promise<string> {
   const run = await readRun(runDir);
   for (const warning of run.warnings) options.onWarning?.(warning);
-  const view = buildReportView(run.manifest, run.trials, { warnings: run.warnings });
+  const view = buildReportView(run.manifest, run.trials, {
+    warnings: run.warnings,
+    ...(run.analysis === undefined ? {} : { analysis: run.analysis }),
+  });
   const html = renderReportHtml(view, await renderCharts(view));
   const path = runPaths(runDir).report;
   // Write then rename, so a reader never sees half a report.
@@ -50,7 +56,22 @@ export async function readRun(runDir: string): Promise<RunContents> {
   trials.forEach((trial: unknown, index) => {
     checkTrialShape(trial, `${paths.trials}: trial ${index + 1}`);
   });
-  return { manifest, trials, warnings };
+  const analysis = await readAnalysis(paths.analysis);
+  return { manifest, trials, warnings, ...(analysis === undefined ? {} : { analysis }) };
+}
+
+/** The run's analysis.json, when the run has one (a `pooltune run` does not). */
+async function readAnalysis(file: string): Promise<MethodOutcome | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as MethodOutcome;
+  } catch {
+    throw usageError(
+      `${file} is not valid JSON`,
+      'delete it to render the report without the analysis, or re-run the tune',
+    );
+  }
 }
 
 const STATUSES: ReadonlySet<unknown> = new Set<TrialResult['status']>([

@@ -9,6 +9,7 @@ export interface RunPaths {
   readonly manifest: string;
   readonly trials: string;
   readonly report: string;
+  readonly analysis: string;
   readonly logs: string;
 }
 
@@ -19,6 +20,7 @@ export function runPaths(dir: string): RunPaths {
     manifest: path.join(dir, 'manifest.json'),
     trials: path.join(dir, 'trials.jsonl'),
     report: path.join(dir, 'report.html'),
+    analysis: path.join(dir, 'analysis.json'),
     logs: path.join(dir, 'logs'),
   };
 }
@@ -51,6 +53,15 @@ export async function createRunDir(outDir: string, runId: string): Promise<RunPa
 /** Writes the manifest of a run directory. */
 export async function writeManifest(paths: RunPaths, manifest: Manifest): Promise<void> {
   await writeFile(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Writes the analysis (the method's steps and recommendations) of a run directory. */
+export async function writeAnalysis(paths: RunPaths, analysis: unknown): Promise<void> {
+  await writeFile(
+    paths.analysis,
+    `${JSON.stringify({ schemaVersion: 1, ...(analysis as object) }, null, 2)}\n`,
+    { mode: 0o600 },
+  );
 }
 
 /** Reads a run directory's manifest; a missing or unreadable one is a usage error naming the file. */

@@ -22,6 +22,9 @@ export interface TrialInput {
   readonly now: () => Date;
 }
 
+/** Extra warm-up for a trial right after its service restarted. */
+export const postRestartWarmupMs = 1_000;
+
 /** Slack on top of a scenario's own length before a trial is declared stuck. */
 const deadlineSlackMs = 60_000;
 
@@ -30,12 +33,18 @@ const deadlineSlackMs = 60_000;
  * collectors alongside, and returns the result as data: a failure becomes an `errored` trial, never a throw.
  */
 export async function runTrial(input: TrialInput): Promise<TrialResult> {
-  const { key, target, scenario, driver } = input;
+  const { key, target, driver } = input;
   const startedAt = input.now().toISOString();
   const ended = () => ({ startedAt, finishedAt: input.now().toISOString() });
   let collector: RunningCollector | undefined;
   try {
-    await target.apply(key.knobs);
+    // A freshly started service is slower for its first second (JIT, connection set-up): give trials
+    // that follow a restart a longer warm-up, so repetitions measure the same thing.
+    const restarted = await target.apply(key.knobs);
+    const scenario =
+      restarted.length > 0
+        ? { ...input.scenario, warmupMs: input.scenario.warmupMs + postRestartWarmupMs }
+        : input.scenario;
     const entry = target.entry();
     const metricsPath = target.definition.services[target.definition.entry];
     const pids = entry.pid === undefined ? [] : await groupPids(entry.pid);

@@ -1,23 +1,26 @@
 import os from 'node:os';
 import path from 'node:path';
-import { scaleScenario } from '../../scenarios/scenario.ts';
+import { type Scenario, scaleScenario } from '../../scenarios/scenario.ts';
 import type { Plan } from '../config/plan.ts';
+import type { Driver } from '../drivers/driver.ts';
 import { createDriver } from '../drivers/index.ts';
 import { usageError } from '../errors.ts';
 import { writeReport } from '../report/write-report.ts';
 import type { Manifest } from '../results/manifest.ts';
 import { maskSecrets } from '../results/mask.ts';
-import { createRunDir, makeRunId, type RunPaths, writeManifest } from '../results/run-dir.ts';
+import { createRunDir, makeRunId, type RunPaths, writeAnalysis, writeManifest } from '../results/run-dir.ts';
 import type { TrialKey, TrialResult } from '../results/trial.ts';
 import { TrialLog } from '../results/trial-log.ts';
 import { startTarget } from '../runtime/process-runtime.ts';
-import { poolSweepTrials, trialId } from './pool-sweep.ts';
-import { runTrial } from './run-trial.ts';
+import { expectedTrialsPerPool, type MethodOutcome, runMethod } from './method.ts';
+import { Session } from './session.ts';
 
 /** Where progress goes: a TTY progress bar, plain log lines, or nothing (tests, --json). */
 export interface Progress {
   /** A run with `total` trials starts. */
   begin(total: number, runDir: string): void;
+  /** The adaptive search now expects `total` trials in all. */
+  expect?(total: number): void;
   trialStart(index: number, key: TrialKey): void;
   trialEnd(index: number, result: TrialResult): void;
   /** A line of news (starting the target, writing the report, ...). */
@@ -59,48 +62,58 @@ export interface RunOutcome {
   readonly warnings: readonly string[];
 }
 
-/** `pooltune tune`: the pool-size sweep on the plan's target, then the report. */
+/** `pooltune tune`: the seven-step method on the plan's target, then the report. */
 export function tune(plan: Plan, environment: RunEnvironment): Promise<RunOutcome> {
-  return execute(plan, environment, 'tune', poolSweepTrials(plan));
+  if (plan.pools.length === 0) {
+    throw usageError(
+      `target "${plan.target.name}" declares no pool`,
+      'add `pools` (or the `poolKnob` shorthand) to the target',
+    );
+  }
+  return execute(plan, environment, 'tune', (session) => runMethod(session));
 }
 
-/** `pooltune run`: one trial with the plan's knob values (repetitions times). */
+/** `pooltune run`: one point with the plan's knob values under the plan's scenario. */
 export function runOnce(plan: Plan, environment: RunEnvironment): Promise<RunOutcome> {
-  const keys = Array.from({ length: plan.config.repetitions }, (_, i) => ({
-    id: trialId(i + 1),
-    step: 'single',
-    knobs: plan.knobs,
-    scenario: plan.scenario.name,
-    driver: plan.driver,
-    repetition: i + 1,
-  }));
-  return execute(plan, environment, 'run', keys);
+  const scenario = plan.config.quick ? scaleScenario(plan.scenario, 0.25) : plan.scenario;
+  return execute(plan, environment, 'run', async (session) => {
+    await session.point({
+      step: 'single',
+      knobs: plan.knobs,
+      scenario,
+      repetitions: plan.config.repetitions,
+    });
+    return undefined;
+  });
+}
+
+/** The driver for each scenario: the configured one where it can run it, else the model's default. */
+function driverChooser(plan: Plan, env: Readonly<Record<string, string>>): (scenario: Scenario) => Driver {
+  const configured = plan.config.driver === 'auto' ? undefined : createDriver(plan.config.driver, env);
+  configured?.preflight?.();
+  const byModel = { closed: createDriver('autocannon', env), open: createDriver('arrival-rate', env) };
+  return (scenario) =>
+    configured !== undefined && configured.unsupported(scenario) === undefined
+      ? configured
+      : byModel[scenario.model];
 }
 
 async function execute(
   plan: Plan,
   environment: RunEnvironment,
   command: Manifest['command'],
-  keys: readonly TrialKey[],
+  body: (session: Session) => Promise<MethodOutcome | undefined>,
 ): Promise<RunOutcome> {
   const { progress } = environment;
-  const scenario = plan.config.quick ? scaleScenario(plan.scenario, 0.25) : plan.scenario;
-  const driver = createDriver(plan.driver, environment.env);
-  const unsupported = driver.unsupported(scenario);
-  if (unsupported !== undefined)
-    throw usageError(`driver ${driver.name}: ${unsupported}`, 'pick another --driver or --scenario');
-  driver.preflight?.();
-
+  const drivers = driverChooser(plan, environment.env);
   const now = environment.now();
   const runId = makeRunId(now, plan.target.name, Math.random().toString(36).slice(2, 6));
   const paths: RunPaths = await createRunDir(path.resolve(environment.baseDir, plan.config.outDir), runId);
-  const trials: TrialResult[] = [];
-  let interrupted = false;
+  let session: Session;
   {
     await using log = await TrialLog.open(paths.trials);
     progress.log(`starting target ${plan.target.name} (${Object.keys(plan.target.services).join(', ')})`);
-    const firstKnobs = keys[0]?.knobs ?? plan.knobs;
-    await using target = await startTarget(plan.target, firstKnobs, {
+    await using target = await startTarget(plan.target, plan.knobs, {
       env: environment.env,
       tmpDir: environment.tmpDir,
       node: environment.node,
@@ -109,33 +122,31 @@ async function execute(
       logDir: paths.logs,
     });
     await writeManifest(paths, makeManifest(plan, environment, command, runId, now, target.facts()));
-    progress.begin(keys.length, paths.dir);
-    for (const [index, key] of keys.entries()) {
-      if (environment.signal.aborted) {
-        interrupted = true;
-        break;
-      }
-      progress.trialStart(index, key);
-      const result = await runTrial({
-        key,
-        target,
-        scenario,
-        driver,
-        seed: plan.config.seed + index,
-        signal: environment.signal,
-        now: environment.now,
-      });
-      await log.append(result);
-      trials.push(result);
-      progress.trialEnd(index, result);
-      if (result.status === 'aborted') interrupted = true;
-    }
+    const repetitions = plan.config.quick ? Math.min(plan.config.repetitions, 2) : plan.config.repetitions;
+    session = new Session({
+      plan,
+      target,
+      log,
+      drivers,
+      progress,
+      signal: environment.signal,
+      now: environment.now,
+      repetitions,
+    });
+    progress.begin(
+      command === 'tune' ? plan.pools.length * expectedTrialsPerPool(session) : plan.config.repetitions,
+      paths.dir,
+    );
+    const outcome = await body(session);
+    if (outcome !== undefined) await writeAnalysis(paths, outcome);
     progress.log('stopping target');
   }
   progress.end();
   const warnings: string[] = [];
   const reportPath = await writeReport(paths.dir, { onWarning: (warning) => warnings.push(warning) });
-  return { runDir: paths.dir, reportPath, trials, interrupted, warnings };
+  const interrupted =
+    environment.signal.aborted || session.trials.some((trial) => trial.status === 'aborted');
+  return { runDir: paths.dir, reportPath, trials: session.trials, interrupted, warnings };
 }
 
 function makeManifest(

@@ -9,7 +9,20 @@ export const httpPg: TargetInput = {
   name: 'http-pg',
   description: 'Node HTTP API with a node-postgres Pool against an embedded PostgreSQL',
   entry: 'api',
-  poolKnob: 'max',
+  pools: [
+    {
+      name: 'pg',
+      service: 'api',
+      library: 'node-postgres',
+      knobs: {
+        size: 'max',
+        idleTimeout: 'idleTimeoutMillis',
+        connectTimeout: 'connectionTimeoutMillis',
+        maxLifetime: 'maxLifetimeSeconds',
+        readTimeout: 'statement_timeout',
+      },
+    },
+  ],
   services: {
     db: { kind: 'postgres', maxConnections: 100 },
     api: {

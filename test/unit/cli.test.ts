@@ -132,7 +132,7 @@ describe('pooltune CLI (in-process)', () => {
   it('lists the bundled targets, also as JSON', async () => {
     const text = await cli(['targets']);
     expect(text.out).toContain('http-pg');
-    expect(text.out).toContain('(swept by tune)');
+    expect(text.out).toContain('(pool pg: size)');
     const json = await cli(['targets', '--json']);
     const targets = JSON.parse(json.out) as { name: string; knobs: Record<string, unknown> }[];
     expect(targets.map((t) => t.name)).toContain('http-pg');

@@ -28,7 +28,7 @@ describe('config validation', () => {
       target: 'http-pg',
       scenario: 'saturate',
       driver: 'auto',
-      repetitions: 1,
+      repetitions: 3,
       quick: false,
     });
   });

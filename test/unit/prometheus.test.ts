@@ -170,3 +170,28 @@ describe('scrape', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
+
+describe('histogramQuantile', () => {
+  it('interpolates inside the bucket the quantile falls in, like PromQL', async () => {
+    const { histogramQuantile } = await import('../../harness/collect/prometheus.ts');
+    const buckets = [
+      { le: 0.01, count: 50 },
+      { le: 0.1, count: 90 },
+      { le: 1, count: 100 },
+      { le: Number.POSITIVE_INFINITY, count: 100 },
+    ];
+    expect(histogramQuantile(buckets, 0.5)).toBeCloseTo(0.01, 10);
+    expect(histogramQuantile(buckets, 0.7)).toBeCloseTo(0.01 + 0.09 * (20 / 40), 10);
+    expect(histogramQuantile(buckets, 0.99)).toBeCloseTo(0.1 + 0.9 * (9 / 10), 10);
+    expect(histogramQuantile([{ le: 1, count: 0 }], 0.5)).toBeUndefined();
+    expect(
+      histogramQuantile(
+        [
+          { le: 1, count: 5 },
+          { le: Number.POSITIVE_INFINITY, count: 10 },
+        ],
+        0.99,
+      ),
+    ).toBe(1);
+  });
+});

@@ -1,0 +1,66 @@
+import { type PointStats, pointStats } from '../analysis/point-stats.ts';
+import type { PoolDefinition } from '../config/schema.ts';
+import type { KnobValues } from '../results/trial.ts';
+import type { Point, Session } from './session.ts';
+import { type StepReport, stepIds } from './step.ts';
+import { steadyScenario } from './step-scenarios.ts';
+
+/** What step 2 measured: the reference every later step is compared with. */
+export interface BaselineOutcome {
+  readonly knobs: KnobValues;
+  readonly point: Point;
+  readonly stats: PointStats | undefined;
+  readonly report: StepReport;
+}
+
+/** `max=10, idleTimeoutMillis=10000, ...` for the knobs a pool uses. */
+export function poolKnobText(pool: PoolDefinition, knobs: KnobValues): string {
+  return Object.values(pool.knobs)
+    .filter((name): name is string => name !== undefined)
+    .map((name) => `${name}=${String(knobs[name])}`)
+    .join(', ');
+}
+
+/**
+ * Step 2: pooling with conservative defaults. The knobs are the target's current settings where the
+ * config gives them, else the library's defaults (node-postgres: max 10, idle 10 s, and a 5 s connect
+ * timeout instead of its wait-forever default); measured at the configured steady rate.
+ */
+export async function baseline(
+  session: Session,
+  pool: PoolDefinition,
+  knobs: KnobValues,
+): Promise<BaselineOutcome> {
+  const scenario = steadyScenario(session.plan);
+  const point = await session.point({ step: stepIds.baseline, knobs, scenario });
+  const size = knobs[pool.knobs.size];
+  const stats = pointStats(point.completed, typeof size === 'number' ? size : undefined);
+  return {
+    knobs,
+    point,
+    stats,
+    report: {
+      step: 2,
+      id: stepIds.baseline,
+      title: 'Baseline with conservative defaults',
+      pool: pool.name,
+      tried: `${poolKnobText(pool, knobs)}; ${scenario.description}`,
+      saw:
+        stats === undefined
+          ? ['no repetition completed: see the trials for the errors']
+          : [
+              `${stats.throughput.toFixed(0)} req/s, p50 ${stats.p50.toFixed(1)} ms, p99 ${stats.p99.toFixed(1)} ms, p99.9 ${stats.p999.toFixed(1)} ms`,
+              `error rate ${(stats.errorRate * 100).toFixed(2)}%${
+                Object.keys(stats.errors).length === 0
+                  ? ''
+                  : ` (${Object.entries(stats.errors)
+                      .map(([k, v]) => `${k} ${v}`)
+                      .join(', ')})`
+              }`,
+              `pool in use at most ${((stats.utilisationMax ?? 0) * 100).toFixed(0)}% of ${String(size)}, waiting ${(stats.waitingMean ?? 0).toFixed(2)} on average`,
+            ],
+      decided: 'the reference for every later comparison',
+      trials: point.trials.map((trial) => trial.id),
+    },
+  };
+}

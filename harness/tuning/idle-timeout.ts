@@ -1,0 +1,133 @@
+import { type PointStats, pointStats } from '../analysis/point-stats.ts';
+import type { KnobDefinition, PoolDefinition } from '../config/schema.ts';
+import type { KnobValues } from '../results/trial.ts';
+import type { Session } from './session.ts';
+import { type StepReport, stepIds } from './step.ts';
+import { idleGapsScenario } from './step-scenarios.ts';
+
+/** A timeout is acceptable when its churn is within this share of the never-close churn (plus 0.5/s). */
+export const churnTolerance = 0.25;
+/** The idle timeout is never below this multiple of the typical per-connection gap between requests. */
+export const gapMultiple = 4;
+
+/** One idle timeout tried, with what it cost in new connections. */
+export interface IdleCandidate {
+  readonly timeoutMs: number;
+  readonly stats: PointStats | undefined;
+  readonly trials: readonly string[];
+}
+
+/** A duration in ms expressed in a knob's unit (`s` or `ms`). */
+export function inKnobUnit(ms: number, knob: Pick<KnobDefinition, 'unit'> | undefined): number {
+  return knob?.unit === 's' ? Math.round(ms / 1000) : Math.round(ms);
+}
+
+/** A knob value in ms from its unit. */
+export function knobMs(value: unknown, knob: Pick<KnobDefinition, 'unit'> | undefined): number | undefined {
+  if (typeof value !== 'number') return undefined;
+  return knob?.unit === 's' ? value * 1000 : value;
+}
+
+/**
+ * The idle-timeout rule (pure): the smallest timeout whose churn stays within `churnTolerance` of the
+ * never-close reference, and never below `gapMultiple` times the typical per-connection gap.
+ */
+export function chooseIdleTimeout(
+  reference: PointStats | undefined,
+  candidates: readonly IdleCandidate[],
+  typicalGapMs: number,
+): { timeoutMs: number | undefined; rule: string } {
+  const floor = Math.ceil(gapMultiple * typicalGapMs);
+  const referenceChurn = reference?.churnPerSec;
+  if (referenceChurn === undefined)
+    return {
+      timeoutMs: undefined,
+      rule: 'no churn measured: the target exposes no connections-opened counter',
+    };
+  const acceptable = [...candidates]
+    .sort((a, b) => a.timeoutMs - b.timeoutMs)
+    .find(
+      (c) =>
+        c.stats?.churnPerSec !== undefined &&
+        c.stats.churnPerSec <= referenceChurn * (1 + churnTolerance) + 0.5,
+    );
+  const chosen = Math.max(acceptable?.timeoutMs ?? Math.max(...candidates.map((c) => c.timeoutMs)), floor);
+  return {
+    timeoutMs: chosen,
+    rule: `smallest timeout with churn within ${(churnTolerance * 100).toFixed(0)}% of never closing (${referenceChurn.toFixed(2)}/s), and at least ${gapMultiple} x the typical gap (${typicalGapMs.toFixed(0)} ms)`,
+  };
+}
+
+/**
+ * Step 5: set the idle timeout from the request gaps. Under traffic with quiet periods, sweep the
+ * idle timeout against connection churn (connections opened per second) and latency.
+ */
+export async function idleTimeout(
+  session: Session,
+  pool: PoolDefinition,
+  knobs: KnobValues,
+): Promise<{ timeoutMs: number | undefined; candidates: IdleCandidate[]; report: StepReport }> {
+  const knobName = pool.knobs.idleTimeout;
+  const base = {
+    step: 5,
+    id: stepIds.idle,
+    title: 'Set the idle timeout from the request gaps',
+    pool: pool.name,
+  };
+  if (knobName === undefined) {
+    return {
+      timeoutMs: undefined,
+      candidates: [],
+      report: {
+        ...base,
+        tried: 'nothing',
+        saw: ['the pool has no idle-timeout knob'],
+        decided: 'not applicable',
+        trials: [],
+      },
+    };
+  }
+  const knob = session.plan.target.knobs[knobName];
+  const scenario = idleGapsScenario(session.plan);
+  const gapMs = scenario.arrival.idleMs;
+  const repetitions = session.plan.config.quick ? 1 : Math.min(2, session.repetitions);
+  const never = knob?.min === 0 ? 0 : (knob?.max ?? 3_600_000);
+  const measure = async (timeoutMs: number): Promise<IdleCandidate> => {
+    const point = await session.point({
+      step: stepIds.idle,
+      knobs: { ...knobs, [knobName]: timeoutMs === 0 ? never : inKnobUnit(timeoutMs, knob) },
+      scenario,
+      repetitions,
+    });
+    return { timeoutMs, stats: pointStats(point.completed), trials: point.trials.map((t) => t.id) };
+  };
+  const reference = await measure(0);
+  const candidates: IdleCandidate[] = [];
+  for (const factor of [0.5, 1.5, 3]) {
+    if (session.aborted) break;
+    candidates.push(await measure(Math.round(gapMs * factor)));
+  }
+  const connections = reference.stats?.poolTotalMax ?? 1;
+  const typicalGapMs = (1000 * connections) / session.plan.config.tuning.steadyRate;
+  const choice = chooseIdleTimeout(reference.stats, candidates, typicalGapMs);
+  const churn = (c: IdleCandidate) =>
+    `${c.timeoutMs === 0 ? 'never' : `${c.timeoutMs} ms`}: ${(c.stats?.churnPerSec ?? Number.NaN).toFixed(2)} new connections/s, p99 ${(c.stats?.p99 ?? Number.NaN).toFixed(1)} ms`;
+  return {
+    timeoutMs: choice.timeoutMs,
+    candidates,
+    report: {
+      ...base,
+      tried: `${knobName} at never, ${candidates.map((c) => `${c.timeoutMs} ms`).join(', ')}; ${scenario.description}`,
+      saw: [
+        `quiet periods of ${gapMs} ms; typical per-connection gap ${typicalGapMs.toFixed(0)} ms`,
+        churn(reference),
+        ...candidates.map(churn),
+      ],
+      decided:
+        choice.timeoutMs === undefined
+          ? choice.rule
+          : `${knobName} = ${inKnobUnit(choice.timeoutMs, knob)}${knob?.unit ?? ''}: ${choice.rule}`,
+      trials: [...reference.trials, ...candidates.flatMap((c) => c.trials)],
+    },
+  };
+}

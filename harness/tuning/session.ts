@@ -1,0 +1,141 @@
+import type { Scenario } from '../../scenarios/scenario.ts';
+import type { Plan } from '../config/plan.ts';
+import type { Driver, DriverName } from '../drivers/driver.ts';
+import type { KnobValues, MeasuredTrial, TrialKey, TrialResult } from '../results/trial.ts';
+import { isMeasured } from '../results/trial.ts';
+import type { TrialLog } from '../results/trial-log.ts';
+import type { StartedTarget } from '../runtime/process-runtime.ts';
+import { runTrial } from './run-trial.ts';
+import type { Progress } from './tune.ts';
+
+/** One measured point: a knob setting under a scenario, repeated. */
+export interface Point {
+  readonly knobs: KnobValues;
+  readonly scenario: string;
+  /** Every trial of the point, in order (re-runs of invalid trials included). */
+  readonly trials: readonly TrialResult[];
+  /** The completed trials: what statistics and fits use. */
+  readonly completed: readonly MeasuredTrial[];
+}
+
+/** What a point asks for. */
+export interface PointRequest {
+  /** The tuning step asking, recorded on each trial (e.g. `4-grow-pool`). */
+  readonly step: string;
+  readonly knobs: KnobValues;
+  readonly scenario: Scenario;
+  /** Repetitions; defaults to the plan's. */
+  readonly repetitions?: number;
+}
+
+/**
+ * A run in progress: the started target, the trial log and the drivers. Steps ask it for points; it
+ * runs the trials (restarting only what the knobs change), appends each to disk as it finishes, and
+ * re-runs an invalid trial once so a point is not lost to one bad moment of the generator.
+ */
+export class Session {
+  readonly plan: Plan;
+  readonly trials: TrialResult[] = [];
+  readonly #target: StartedTarget;
+  readonly #log: TrialLog;
+  readonly #drivers: (scenario: Scenario) => Driver;
+  readonly #progress: Progress;
+  readonly #signal: AbortSignal;
+  readonly #now: () => Date;
+  readonly #repetitions: number;
+
+  constructor(options: {
+    plan: Plan;
+    target: StartedTarget;
+    log: TrialLog;
+    drivers: (scenario: Scenario) => Driver;
+    progress: Progress;
+    signal: AbortSignal;
+    now: () => Date;
+    repetitions: number;
+  }) {
+    this.plan = options.plan;
+    this.#target = options.target;
+    this.#log = options.log;
+    this.#drivers = options.drivers;
+    this.#progress = options.progress;
+    this.#signal = options.signal;
+    this.#now = options.now;
+    this.#repetitions = options.repetitions;
+  }
+
+  /** Repetitions each point gets unless it asks otherwise. */
+  get repetitions(): number {
+    return this.#repetitions;
+  }
+
+  /** True once SIGINT/SIGTERM arrived: steps stop asking for points. */
+  get aborted(): boolean {
+    return this.#signal.aborted;
+  }
+
+  /** A line of news for the progress display. */
+  log(line: string): void {
+    this.#progress.log(line);
+  }
+
+  /** Tells the progress display how many more trials are expected (the search is adaptive). */
+  expect(moreTrials: number): void {
+    this.#progress.expect?.(this.trials.length + moreTrials);
+  }
+
+  /** Facts about the running target (PostgreSQL version, max_connections, ...). */
+  facts(): Record<string, string | number> {
+    return this.#target.facts();
+  }
+
+  /** Measures one point: `repetitions` trials, an invalid one re-run once. Stops early when aborted. */
+  async point(request: PointRequest): Promise<Point> {
+    const trials: TrialResult[] = [];
+    const repetitions = request.repetitions ?? this.#repetitions;
+    let rerunsLeft = 1;
+    for (let repetition = 1; repetition <= repetitions && !this.aborted; repetition++) {
+      const result = await this.trial(request, repetition);
+      trials.push(result);
+      if (result.status === 'invalid' && rerunsLeft > 0 && !this.aborted) {
+        rerunsLeft -= 1;
+        trials.push(await this.trial(request, repetition));
+      }
+    }
+    return {
+      knobs: request.knobs,
+      scenario: request.scenario.name,
+      trials,
+      completed: trials.filter(
+        (trial): trial is MeasuredTrial => isMeasured(trial) && trial.status === 'completed',
+      ),
+    };
+  }
+
+  async trial(request: PointRequest, repetition: number): Promise<TrialResult> {
+    const index = this.trials.length;
+    const driver = this.#drivers(request.scenario);
+    const key: TrialKey = {
+      id: `t${String(index + 1).padStart(3, '0')}`,
+      step: request.step,
+      knobs: request.knobs,
+      scenario: request.scenario.name,
+      driver: driver.name as DriverName,
+      repetition,
+    };
+    this.#progress.trialStart(index, key);
+    const result = await runTrial({
+      key,
+      target: this.#target,
+      scenario: request.scenario,
+      driver,
+      seed: this.plan.config.seed + index,
+      signal: this.#signal,
+      now: this.#now,
+    });
+    await this.#log.append(result);
+    this.trials.push(result);
+    this.#progress.trialEnd(index, result);
+    return result;
+  }
+}
