@@ -90,7 +90,7 @@ export async function growPool(
       decided:
         recommended === undefined
           ? 'no pool size could be chosen'
-          : `${sizeKnob} = ${recommended}: the smallest size within ${(rules.minGain * 100).toFixed(0)}% of the best throughput`,
+          : `${sizeKnob} = ${recommended}: the smallest size within ${(rules.minGain * 100).toFixed(0)}% of the plateau's throughput`,
       trials: measured.flatMap((p) => p.point.trials.map((trial) => trial.id)),
     },
   };

@@ -127,7 +127,7 @@ async function tunePool(
       value: grow.recommended,
       unit: '',
       ...(interval === undefined ? {} : { interval }),
-      rule: `smallest size within ${(tuning.minGain * 100).toFixed(0)}% of the best throughput (${grow.why})`,
+      rule: `smallest size within ${(tuning.minGain * 100).toFixed(0)}% of the plateau's throughput (median of the sizes from half the best up) (${grow.why})`,
       evidence: grow.report.trials,
     });
   }

@@ -1,3 +1,4 @@
+import { plateauLevel } from '../analysis/plateau.ts';
 import type { PointStats } from '../analysis/point-stats.ts';
 
 /** A pool size measured so far, with its median figures. */
@@ -47,14 +48,10 @@ export type SearchMove =
 /** Why the geometric phase stopped growing. */
 export type StopReason = 'diminishing-returns' | 'p99-flat' | 'limit' | 'cpu-saturated' | 'no-data';
 
-/** Best measured throughput among points. */
-function best(points: readonly SizePoint[]): number {
-  return Math.max(0, ...points.map((point) => point.stats.throughput));
-}
-
-/** True when a point's throughput is within `minGain` of the best: on the plateau. */
+/** True when a point's throughput is within `minGain` of the plateau level (see {@link plateauLevel}). */
 export function onPlateau(point: SizePoint, points: readonly SizePoint[], minGain: number): boolean {
-  return point.stats.throughput >= (1 - minGain) * best(points);
+  const level = plateauLevel(points.map((p) => ({ n: p.n, value: p.stats.throughput })));
+  return point.stats.throughput >= (1 - minGain) * level;
 }
 
 /**
@@ -122,6 +119,9 @@ export function nextMove(
     const n = nextGeometric(last.n, rules.factor);
     return { kind: 'measure', n, phase: 'geometric', why: `growing: ${last.n} still paid` };
   }
+  // Still rising at the limit: there is no plateau to find, and the largest allowed size is best.
+  if (stop.reason === 'limit')
+    return { kind: 'done', why: stop.why, stoppedBy: stop.reason, recommended: last.n };
   const all = [...geometric, ...refined].sort((a, b) => a.n - b.n);
   const plateau = all.filter((point) => onPlateau(point, all, rules.minGain));
   const hi = plateau[0]?.n ?? last.n;

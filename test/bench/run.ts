@@ -1,13 +1,27 @@
-// `npm run bench`: every benchmark, each printing ratios against a reference measured in the same run.
-// Nothing here asserts a time: on a shared 2-core machine timing belongs in figures, not in pass/fail.
+// `npm run bench [-- drivers|search|tune]`: benchmarks, each printing ratios against a reference
+// measured in the same run. Nothing here asserts a time: on a shared 2-core machine timing belongs in
+// figures, not in pass/fail.
 import '../../harness/polyfills.ts';
 import { benchDrivers } from './drivers.ts';
+import { benchSearch } from './search.ts';
+import { benchTuneTime } from './tune-time.ts';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
+const benches = {
+  drivers: ['harness autocannon vs raw autocannon CLI; arrival-rate CPU per 10k requests', benchDrivers],
+  search: ['adaptive pool search vs an exhaustive grid on http-pg', benchSearch],
+  tune: ['wall time of pooltune tune and tune --quick', benchTuneTime],
+} as const;
 
-log('== drivers: harness autocannon vs raw autocannon CLI; arrival-rate CPU per 10k requests');
-const figures = await benchDrivers(log);
-log('');
+const chosen = process.argv.slice(2).filter((name): name is keyof typeof benches => name in benches);
+const figures: Record<string, number> = {};
+for (const name of chosen.length > 0 ? chosen : (Object.keys(benches) as (keyof typeof benches)[])) {
+  const [title, bench] = benches[name];
+  log(`== ${name}: ${title}`);
+  Object.assign(figures, await bench(log));
+  log('');
+}
 log('figures:');
-for (const [name, value] of Object.entries(figures))
+for (const [name, value] of Object.entries(figures)) {
   log(`  ${name.padEnd(40)} ${Number.isInteger(value) ? value : value.toFixed(3)}`);
+}

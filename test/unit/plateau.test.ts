@@ -31,4 +31,14 @@ describe('plateau start and its bootstrap interval', () => {
     expect(interval?.low).toBe(8);
     expect(interval?.high).toBe(32);
   });
+
+  it('does not let one lucky size on a flat plateau pull the start to the right', () => {
+    const rising = [1, 2, 4, 8].map((n) => ({ n, throughputs: [n * 110, n * 110] }));
+    const flat = [10, 12, 16, 21, 24, 32].map((n) => ({
+      n,
+      throughputs: n === 21 ? [1_090, 1_090] : [1_000, 1_000],
+    }));
+    // The best (1090 at 21) is noise: the plateau level is the median, 1000, and 10 is within 5% of it.
+    expect(plateauStart([...rising, ...flat], 0.05)).toBe(10);
+  });
 });
