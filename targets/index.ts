@@ -1,7 +1,9 @@
 import type { TargetInput } from '../harness/config/schema.ts';
 import { httpPg } from './http-pg/target.ts';
+import { httpUpstream } from './http-upstream/target.ts';
 
 /** The bundled targets by name. */
 export const bundledTargets: Readonly<Record<string, TargetInput>> = {
   'http-pg': httpPg,
+  'http-upstream': httpUpstream,
 };

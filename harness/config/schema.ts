@@ -111,6 +111,8 @@ export const poolSchema = z
         maxLifetime: z.string().optional(),
         readTimeout: z.string().optional(),
         keepAlive: z.string().optional(),
+        /** The far side's idle timeout (server or load balancer), when the target controls it: the pool's must stay below it. */
+        serverIdleTimeout: z.string().optional(),
       })
       .strict(),
     /** Share of the traffic that goes through this pool (0..1), for ranking pools; equal when unset. */

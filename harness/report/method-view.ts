@@ -17,6 +17,8 @@ export interface RecommendationView {
   readonly expected: string;
   readonly peakVerdict: string;
   readonly peakOk: boolean;
+  /** Fleet budget, SLO and headroom at peak, keep-alive findings: one line each. */
+  readonly checks: readonly string[];
   readonly snippets: readonly { readonly label: string; readonly code: string }[];
 }
 
@@ -45,6 +47,16 @@ export function trialList(ids: readonly string[]): string {
   return consecutive && ids.length > 2 ? `${ids[0]}–${ids.at(-1)}` : ids.join(', ');
 }
 
+/** ` (95% CI 12.1–14.0)`, or nothing without an interval. */
+function range(
+  interval: { readonly low: number; readonly high: number } | undefined,
+  digits: number,
+): string {
+  return interval === undefined
+    ? ''
+    : ` (95% CI ${interval.low.toFixed(digits)}–${interval.high.toFixed(digits)})`;
+}
+
 /** The report view of a run's analysis; null for runs without one (`pooltune run`). Pure. */
 export function buildMethodView(analysis: MethodOutcome | undefined): MethodView | null {
   if (analysis === undefined) return null;
@@ -62,9 +74,10 @@ export function buildMethodView(analysis: MethodOutcome | undefined): MethodView
       expected:
         rec.expectedAtPeak === undefined
           ? 'not measured'
-          : `${rec.expectedAtPeak.throughput.toFixed(0)} req/s at p99 ${rec.expectedAtPeak.p99Ms.toFixed(1)} ms, error rate ${(rec.expectedAtPeak.errorRate * 100).toFixed(2)}%`,
+          : `${rec.expectedAtPeak.throughput.toFixed(0)} req/s${range(rec.expectedAtPeak.throughputInterval, 0)} at p99 ${rec.expectedAtPeak.p99Ms.toFixed(1)} ms${range(rec.expectedAtPeak.p99Interval, 1)}, error rate ${(rec.expectedAtPeak.errorRate * 100).toFixed(2)}%`,
       peakOk: rec.peakChecksPassed === true,
       peakVerdict: rec.peakChecksPassed === true ? 'holds at peak' : 'fails a check at peak (see step 6)',
+      checks: rec.checks ?? [],
       snippets: rec.snippets.map((snippet) => ({ label: snippet.label, code: snippet.code })),
     })),
     steps: analysis.steps.map((step) => ({

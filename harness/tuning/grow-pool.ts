@@ -1,4 +1,9 @@
+import { seededRandom } from '../../scenarios/schedule.ts';
+import { kneedle, marginalGainKnee } from '../analysis/knee.ts';
+import { littlesLawCheck } from '../analysis/littles-law.ts';
 import { type PointStats, pointStats } from '../analysis/point-stats.ts';
+import { chooseSize, sizeInterval } from '../analysis/pool-size.ts';
+import type { UslFit } from '../analysis/usl.ts';
 import type { PoolDefinition } from '../config/schema.ts';
 import type { KnobValues } from '../results/trial.ts';
 import { defaultSearchRules, nextMove, type SearchRules, type SizePoint, type StopReason } from './search.ts';
@@ -18,9 +23,76 @@ export interface GrowPoint {
 export interface GrowOutcome {
   readonly points: readonly GrowPoint[];
   readonly recommended: number | undefined;
+  /** How the size was chosen (fitted curve or measured plateau). */
+  readonly rule: string;
+  /** 95% bootstrap interval of the choice over the repetitions. */
+  readonly interval: { readonly low: number; readonly high: number } | undefined;
+  /** The USL fit's parameters, for the report's curve. */
+  readonly usl?: {
+    readonly lambda: number;
+    readonly sigma: number;
+    readonly kappa: number;
+    readonly rSquared: number;
+    readonly quality: string;
+  };
   readonly stoppedBy: StopReason;
   readonly why: string;
   readonly report: StepReport;
+}
+
+/**
+ * The analysis shown with step 4: the USL fit (or why it is poor), the knee by Kneedle on the fitted
+ * curve and by the marginal-gain rule, and Little's law at the recommended size. Pure.
+ */
+export function analysisLines(
+  points: readonly GrowPoint[],
+  fit: UslFit | undefined,
+  minGain: number,
+  concurrency: number,
+  recommended: number | undefined,
+): string[] {
+  const lines: string[] = [];
+  if (fit === undefined) lines.push('USL fit: too few sizes');
+  else {
+    const peak =
+      fit.peakN === Number.POSITIVE_INFINITY
+        ? 'no peak (no coherency cost)'
+        : `peak N* = ${fit.peakN.toFixed(1)}${fit.peakExtrapolated ? ' (beyond the sizes measured)' : ''}`;
+    lines.push(
+      `USL fit: λ ${fit.lambda.toFixed(1)} req/s per connection, σ ${fit.sigma.toFixed(4)}, κ ${fit.kappa.toFixed(5)}, ${peak}, R² ${fit.rSquared.toFixed(3)}` +
+        (fit.quality === 'poor' ? ` — poor fit: ${fit.reason}` : ''),
+    );
+    const sizes = points.map((p) => p.n);
+    const curve = Array.from({ length: Math.max(...sizes) - Math.min(...sizes) + 1 }, (_, i) => {
+      const x = Math.min(...sizes) + i;
+      return { x, y: fit.predict(x) };
+    });
+    const knee = kneedle(curve, { logX: true });
+    lines.push(
+      `knee by Kneedle on the fitted curve (log x): ${knee === undefined ? 'none (no concave bend)' : knee.x}`,
+    );
+  }
+  const marginal = marginalGainKnee(
+    points.map((p) => ({ x: p.n, y: p.stats.throughput })),
+    minGain,
+  );
+  lines.push(
+    `knee by marginal gain (< ${(minGain * 100).toFixed(0)}% per doubling from then on): ${marginal.x ?? 'none: still gaining'}`,
+  );
+  const at = points.find((p) => p.n === recommended);
+  const trial = at?.point.completed[0];
+  if (at !== undefined && trial !== undefined) {
+    const check = littlesLawCheck({
+      throughput: trial.client.requests / (trial.client.durationMs / 1000),
+      meanLatencyMs: trial.client.latency.mean,
+      concurrency,
+    });
+    if (check !== undefined)
+      lines.push(
+        `Little's law at ${at.n}: ${check.verdict}, L = λW = ${check.expectedInFlight.toFixed(1)} against ${concurrency} clients. ${check.note}`,
+      );
+  }
+  return lines;
 }
 
 /** Bounds the search whatever the rules say: geometric from 1 to 256 is 9 points, plus refinement. */
@@ -67,7 +139,21 @@ export async function growPool(
   }
 
   const measured = [...points].sort((a, b) => a.n - b.n);
-  const recommended = move.kind === 'done' ? move.recommended : undefined;
+  const repeated = measured.map((p) => ({
+    n: p.n,
+    throughputs: p.point.completed.map((t) => t.client.throughput),
+  }));
+  const choice = chooseSize(repeated, rules.minGain);
+  const recommended = choice?.n ?? (move.kind === 'done' ? move.recommended : undefined);
+  const interval =
+    choice === undefined ? undefined : sizeInterval(repeated, rules.minGain, seededRandom(plan.config.seed));
+  const evidence = analysisLines(
+    measured,
+    choice?.fit,
+    rules.minGain,
+    plan.config.tuning.concurrency,
+    recommended,
+  );
   const stoppedBy: StopReason = move.kind === 'done' ? move.stoppedBy : 'no-data';
   const why = move.kind === 'done' ? move.why : session.aborted ? 'interrupted' : 'the search was cut short';
   const saw = measured.map(
@@ -80,17 +166,30 @@ export async function growPool(
     recommended,
     stoppedBy,
     why,
+    rule: choice?.rule ?? why,
+    interval,
+    ...(choice?.fit === undefined
+      ? {}
+      : {
+          usl: {
+            lambda: choice.fit.lambda,
+            sigma: choice.fit.sigma,
+            kappa: choice.fit.kappa,
+            rSquared: choice.fit.rSquared,
+            quality: choice.fit.quality,
+          },
+        }),
     report: {
       step: 4,
       id: stepIds.grow,
       title: 'Grow the pool until returns diminish',
       pool: pool.name,
       tried: `${sizeKnob} from ${rules.from}, times ${rules.factor}, up to ${rules.limit}, then bisection around the knee; ${scenario.description}`,
-      saw: [...saw, `growth stopped: ${why}`],
+      saw: [...saw, `growth stopped: ${why}`, ...evidence],
       decided:
         recommended === undefined
           ? 'no pool size could be chosen'
-          : `${sizeKnob} = ${recommended}: the smallest size within ${(rules.minGain * 100).toFixed(0)}% of the plateau's throughput`,
+          : `${sizeKnob} = ${recommended}${interval === undefined ? '' : ` (95% CI ${interval.low}–${interval.high})`}: ${choice?.rule ?? why}`,
       trials: measured.flatMap((p) => p.point.trials.map((trial) => trial.id)),
     },
   };

@@ -1,5 +1,7 @@
 import { seededRandom } from '../../scenarios/schedule.ts';
-import { plateauInterval } from '../analysis/plateau.ts';
+import { bootstrapMedian } from '../analysis/bootstrap.ts';
+import { fleetBudget } from '../analysis/fleet-budget.ts';
+import { diagnoseKeepAlive, safeKeepAliveMs } from '../analysis/keep-alive.ts';
 import { type PointStats, pointStats } from '../analysis/point-stats.ts';
 import { type PoolSettings, type Snippet, snippetsFor } from '../analysis/snippets.ts';
 import {
@@ -9,8 +11,9 @@ import {
   readTimeout,
   type TimeoutChoice,
 } from '../analysis/timeouts.ts';
-import type { PoolDefinition } from '../config/schema.ts';
-import type { KnobValues } from '../results/trial.ts';
+import { databaseMaxConnections } from '../config/plan.ts';
+import type { KnobDefinition, PoolDefinition } from '../config/schema.ts';
+import { isMeasured, type KnobValues, type TrialResult } from '../results/trial.ts';
 import { baseline } from './baseline.ts';
 import { growPool } from './grow-pool.ts';
 import { identifyCriticalPool } from './identify-critical-pool.ts';
@@ -41,13 +44,17 @@ export interface PoolRecommendation {
   readonly pool: string;
   readonly library: string;
   readonly knobs: readonly KnobRecommendation[];
-  /** Median figures at the peak rate with the recommended settings. */
+  /** Median figures at the peak rate with the recommended settings, with 95% bootstrap intervals over repetitions. */
   readonly expectedAtPeak?: {
     readonly p99Ms: number;
     readonly throughput: number;
     readonly errorRate: number;
+    readonly p99Interval?: { readonly low: number; readonly high: number };
+    readonly throughputInterval?: { readonly low: number; readonly high: number };
   };
   readonly peakChecksPassed?: boolean;
+  /** Checks with their verdicts: the fleet budget against max_connections, the SLO and headroom at peak. */
+  readonly checks: readonly string[];
   readonly snippets: readonly Snippet[];
 }
 
@@ -110,32 +117,48 @@ async function tunePool(
   const { tuning } = plan.config;
   const knobDef = (name: string | undefined) => (name === undefined ? undefined : plan.target.knobs[name]);
   const recs: KnobRecommendation[] = [];
+  const checks: string[] = [];
+  const firstTrial = session.trials.length;
 
   const base = await baseline(session, pool, current);
   const grow = await growPool(session, pool, current);
   let knobs: KnobValues = { ...current };
   if (grow.recommended !== undefined) {
     knobs = { ...knobs, [pool.knobs.size]: grow.recommended };
-    const interval = plateauInterval(
-      grow.points.map((p) => ({ n: p.n, throughputs: p.point.completed.map((t) => t.client.throughput) })),
-      tuning.minGain,
-      seededRandom(plan.config.seed),
-    );
     recs.push({
       role: 'size',
       knob: pool.knobs.size,
       value: grow.recommended,
       unit: '',
-      ...(interval === undefined ? {} : { interval }),
-      rule: `smallest size within ${(tuning.minGain * 100).toFixed(0)}% of the plateau's throughput (median of the sizes from half the best up) (${grow.why})`,
+      ...(grow.interval === undefined ? {} : { interval: grow.interval }),
+      rule: grow.rule,
       evidence: grow.report.trials,
     });
+    const maxConnections = databaseMaxConnections(plan.target);
+    if (maxConnections !== undefined) {
+      const budget = fleetBudget({
+        instances: tuning.instances,
+        poolMax: grow.recommended,
+        reserve: plan.config.reserveConnections,
+        maxConnections,
+      });
+      checks.push(
+        `fleet budget: ${tuning.instances} instance(s) x ${grow.recommended} + reserve ${plan.config.reserveConnections} = ${budget.needed} of max_connections ${maxConnections}: ${budget.fits ? `fits (headroom ${budget.headroom})` : `does NOT fit: at most ${budget.maxPoolPerInstance} per instance`}`,
+      );
+    }
   }
 
   const idle = await idleTimeout(session, pool, knobs);
   const idleKnob = pool.knobs.idleTimeout;
   if (idle.timeoutMs !== undefined && idleKnob !== undefined) {
-    const capped = capIdleTimeout(idle.timeoutMs, tuning.infraIdleCutoffsMs);
+    const serverMs = knobMs(knobs[pool.knobs.serverIdleTimeout ?? ''], knobDef(pool.knobs.serverIdleTimeout));
+    const capped =
+      serverMs !== undefined && serverMs > 0 && idle.timeoutMs > safeKeepAliveMs(serverMs)
+        ? {
+            ms: safeKeepAliveMs(serverMs),
+            rule: `kept below the server's own idle timeout (${serverMs} ms), or reused connections race its close`,
+          }
+        : capIdleTimeout(idle.timeoutMs, tuning.infraIdleCutoffsMs);
     const ms = capped?.ms ?? idle.timeoutMs;
     knobs = { ...knobs, [idleKnob]: inKnobUnit(ms, knobDef(idleKnob)) };
     recs.push(
@@ -183,6 +206,7 @@ async function tunePool(
     },
   };
   const impact = await watchImpact(session, pool, base.stats, knobs);
+  checks.push(...keepAliveFindings(session.trials.slice(firstTrial), pool, (name) => knobDef(name)));
 
   const settings = poolSettings(recs);
   const service = plan.target.services[pool.service];
@@ -190,7 +214,7 @@ async function tunePool(
   const numeric = Object.fromEntries(
     Object.entries(knobs).filter((e): e is [string, number] => typeof e[1] === 'number'),
   );
-  const peak: PointStats | undefined = firstPeak.peak;
+  const peak: PointStats | undefined = validated.peak;
   return {
     steps: [base.report, impact.report, grow.report, idle.report, firstPeak.report],
     knobs,
@@ -200,8 +224,12 @@ async function tunePool(
       knobs: recs,
       ...(peak === undefined
         ? {}
-        : { expectedAtPeak: { p99Ms: peak.p99, throughput: peak.throughput, errorRate: peak.errorRate } }),
+        : { expectedAtPeak: expectedAtPeak(peak, validated.peakTrials, plan.config.seed) }),
       peakChecksPassed: firstPeak.checks.every((check) => check.pass),
+      checks: [
+        ...checks,
+        ...firstPeak.checks.map((check) => `${check.pass ? 'pass' : 'FAIL'} ${check.name}: ${check.detail}`),
+      ],
       snippets: snippetsFor(pool.library, settings, env, numeric),
     },
   };
@@ -217,6 +245,71 @@ async function tunePool(
     const def = knobDef(knob);
     return { role, knob, value: inKnobUnit(ms, def), unit: unit ?? '', rule, evidence };
   }
+}
+
+/**
+ * Connection resets seen on this pool's trials, explained: grouped by the client and server idle
+ * timeouts the trials ran with, so a keep-alive mismatch is named with its fix.
+ */
+function keepAliveFindings(
+  trials: readonly TrialResult[],
+  pool: PoolDefinition,
+  knobDef: (name: string | undefined) => KnobDefinition | undefined,
+): string[] {
+  const groups = new Map<
+    string,
+    { client: number | undefined; server: number | undefined; errors: Record<string, number> }
+  >();
+  for (const trial of trials) {
+    if (!isMeasured(trial)) continue;
+    const client = knobMs(trial.knobs[pool.knobs.idleTimeout ?? ''], knobDef(pool.knobs.idleTimeout));
+    const server = knobMs(
+      trial.knobs[pool.knobs.serverIdleTimeout ?? ''],
+      knobDef(pool.knobs.serverIdleTimeout),
+    );
+    const key = `${client}/${server}`;
+    const group = groups.get(key) ?? { client, server, errors: {} };
+    for (const [kind, count] of Object.entries({
+      ...trial.client.errors,
+      ...(trial.server.pool?.errors ?? {}),
+    })) {
+      group.errors[kind] = (group.errors[kind] ?? 0) + count;
+    }
+    groups.set(key, group);
+  }
+  const messages = [...groups.values()]
+    .map((group) =>
+      diagnoseKeepAlive({
+        errorsByKind: group.errors,
+        clientKeepAliveMs: group.client,
+        upstreamKeepAliveMs: group.server,
+      }),
+    )
+    .filter((finding) => finding !== undefined)
+    .map((finding) => `${finding.id}: ${finding.message}`);
+  return [...new Set(messages)];
+}
+
+/** The peak figures with bootstrap intervals of the median over the repetitions. */
+function expectedAtPeak(
+  peak: PointStats,
+  trials: readonly TrialResult[],
+  seed: number,
+): NonNullable<PoolRecommendation['expectedAtPeak']> {
+  const measured = trials.filter(isMeasured).filter((trial) => trial.status === 'completed');
+  const interval = (values: number[]) => {
+    const found = bootstrapMedian(values, { random: seededRandom(seed) });
+    return found === undefined || values.length < 2 ? undefined : { low: found.low, high: found.high };
+  };
+  const p99Interval = interval(measured.map((trial) => trial.client.latency.p99));
+  const throughputInterval = interval(measured.map((trial) => trial.client.throughput));
+  return {
+    p99Ms: peak.p99,
+    throughput: peak.throughput,
+    errorRate: peak.errorRate,
+    ...(p99Interval === undefined ? {} : { p99Interval }),
+    ...(throughputInterval === undefined ? {} : { throughputInterval }),
+  };
 }
 
 /** The recommended values in milliseconds by role, for the snippets. */

@@ -1,6 +1,6 @@
 import { type PointStats, pointStats } from '../analysis/point-stats.ts';
 import type { PoolDefinition } from '../config/schema.ts';
-import type { KnobValues } from '../results/trial.ts';
+import type { KnobValues, TrialResult } from '../results/trial.ts';
 import { poolKnobText } from './baseline.ts';
 import type { Session } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
@@ -51,6 +51,8 @@ export interface PeakOutcome {
   readonly peak: PointStats | undefined;
   readonly burst: PointStats | undefined;
   readonly checks: readonly PeakCheck[];
+  /** The trials at the peak rate (not the bursts): what the expected figures come from. */
+  readonly peakTrials: readonly TrialResult[];
   readonly report: StepReport;
 }
 
@@ -81,6 +83,7 @@ export async function peakLoad(
     peak,
     burst,
     checks,
+    peakTrials: peakPoint.trials,
     report: {
       step: 6,
       id: stepIds.peak,

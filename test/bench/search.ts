@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { plateauStart } from '../../harness/analysis/plateau.ts';
+import { median } from 'simple-statistics';
+import { chooseSize } from '../../harness/analysis/pool-size.ts';
 import { packageRoot } from '../../harness/cli/options.ts';
 import { validateConfig } from '../../harness/config/load.ts';
 import { resolvePlan } from '../../harness/config/plan.ts';
@@ -76,10 +77,12 @@ export async function benchSearch(log: (line: string) => void): Promise<Record<s
     }
     const gridSeconds = (performance.now() - gridStart) / 1000;
     const gridTrials = session.trials.length - adaptiveTrials;
-    const gridChoice = plateauStart(grid, plan.config.tuning.minGain) ?? Number.NaN;
+    // The grid is judged by the same rule as the adaptive search (chooseSize), on its 32 sizes.
+    const gridChoice = chooseSize(grid, plan.config.tuning.minGain)?.n ?? Number.NaN;
     log(
       `grid 1..${gridTo}: ${pool.knobs.size}=${gridChoice}, ${gridTrials} trials, ${gridSeconds.toFixed(0)} s`,
     );
+    log(`  grid medians: ${grid.map((g) => `${g.n}:${Math.round(median(g.throughputs))}`).join(' ')}`);
     const difference = Math.abs((adaptive.recommended ?? Number.NaN) - gridChoice);
     log(
       `  agreement: |adaptive - grid| = ${difference} (goal <= 1 grid step); trials adaptive/grid = ${(adaptiveTrials / gridTrials).toFixed(2)} (goal <= 0.40)`,

@@ -53,10 +53,24 @@ describe('pooltune tune --quick, end to end on the bundled target', () => {
     // Every step of the method left its evidence in the analysis.
     const analysis = JSON.parse(await readFile(path.join(outcome.runDir, 'analysis.json'), 'utf8')) as {
       steps: { step: number }[];
-      recommendations: { knobs: { knob: string }[] }[];
+      recommendations: { knobs: { knob: string; value: number }[] }[];
     };
     expect(analysis.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(analysis.recommendations[0]?.knobs.map((k) => k.knob)).toContain('max');
+    // The recommended pool size beats max 1 by far and sits on the measured plateau (within 15% of
+    // the best size's median throughput: a quick run's trials are short and noisy).
+    const recommended = analysis.recommendations[0]?.knobs.find((k) => k.knob === 'max')?.value;
+    const grown = trials.filter((t) => t.step === '4-grow-pool' && t.status === 'completed');
+    const medianAt = (n: unknown) => {
+      const values = grown
+        .filter((t) => t.knobs.max === n)
+        .map((t) => (t.status === 'completed' ? t.client.throughput : 0))
+        .sort((a, b) => a - b);
+      return values[Math.floor(values.length / 2)] ?? 0;
+    };
+    const best = Math.max(...[...new Set(grown.map((t) => t.knobs.max))].map(medianAt));
+    expect(medianAt(recommended)).toBeGreaterThan(2 * medianAt(1));
+    expect(medianAt(recommended)).toBeGreaterThanOrEqual(0.85 * best);
     // Nothing of the target is left running.
     expect(await processesMatching('targets/http-pg/server.ts')).toEqual([]);
 
