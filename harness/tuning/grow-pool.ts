@@ -138,11 +138,22 @@ export async function growPool(
     move = nextMove(sizes('geometric'), sizes('refine'), rules);
   }
 
+  const repeatedOf = (list: readonly GrowPoint[]) =>
+    list.map((p) => ({ n: p.n, throughputs: p.point.completed.map((t) => t.client.throughput) }));
+  // The fitted curve may settle between measured sizes: measure that size too, so the recommendation
+  // has trials of its own as evidence.
+  const fitted = chooseSize(repeatedOf(points), rules.minGain);
+  if (fitted !== undefined && !points.some((p) => p.n === fitted.n) && !session.aborted) {
+    const point = await session.point({
+      step: stepIds.grow,
+      knobs: { ...knobs, [sizeKnob]: fitted.n },
+      scenario,
+    });
+    const stats = pointStats(point.completed, fitted.n);
+    if (stats !== undefined) points.push({ n: fitted.n, phase: 'refine', point, stats });
+  }
   const measured = [...points].sort((a, b) => a.n - b.n);
-  const repeated = measured.map((p) => ({
-    n: p.n,
-    throughputs: p.point.completed.map((t) => t.client.throughput),
-  }));
+  const repeated = repeatedOf(measured);
   const choice = chooseSize(repeated, rules.minGain);
   const recommended = choice?.n ?? (move.kind === 'done' ? move.recommended : undefined);
   const interval =

@@ -96,7 +96,7 @@ describe('fitUsl', () => {
     const fit = fitUsl(sizes.map((n) => ({ n, throughput: 500 + 1000 * random() })));
     expect(fit?.quality).toBe('poor');
     expect(fit?.rSquared).toBeLessThan(0.5);
-    expect(fit?.quality === 'poor' ? fit.reason : '').toMatch(/R² 0\.\d\d is below 0\.9/);
+    expect(fit?.quality === 'poor' ? fit.reason : '').toMatch(/R² 0\.\d{3} is below 0\.9/);
   });
 
   it('flags too few sizes even when the curve passes through every point', () => {
