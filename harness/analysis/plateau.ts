@@ -1,5 +1,4 @@
-import { median, quantileSorted } from 'simple-statistics';
-import type { Random } from '../../scenarios/schedule.ts';
+import { median } from 'simple-statistics';
 
 /** A pool size with the throughput of each repetition. */
 export interface RepeatedPoint {
@@ -27,28 +26,4 @@ export function plateauStart(points: readonly RepeatedPoint[], minGain: number):
   if (medians.length === 0) return undefined;
   const level = plateauLevel(medians);
   return medians.filter((m) => m.value >= (1 - minGain) * level).sort((a, b) => a.n - b.n)[0]?.n;
-}
-
-/**
- * A percentile-bootstrap interval for the plateau start: resample each size's repetitions with
- * replacement, apply the same rule, and take the 2.5% and 97.5% quantiles of the sizes chosen.
- */
-export function plateauInterval(
-  points: readonly RepeatedPoint[],
-  minGain: number,
-  random: Random,
-  iterations = 500,
-): { low: number; high: number } | undefined {
-  const chosen: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const resampled = points.map((p) => ({
-      n: p.n,
-      throughputs: p.throughputs.map(() => p.throughputs[Math.floor(random() * p.throughputs.length)] ?? 0),
-    }));
-    const n = plateauStart(resampled, minGain);
-    if (n !== undefined) chosen.push(n);
-  }
-  if (chosen.length === 0) return undefined;
-  chosen.sort((a, b) => a - b);
-  return { low: quantileSorted(chosen, 0.025), high: quantileSorted(chosen, 0.975) };
 }
