@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { median } from 'simple-statistics';
-import { chooseSize } from '../../harness/analysis/pool-size.ts';
+import { chooseSize, sizeInterval } from '../../harness/analysis/pool-size.ts';
 import { packageRoot } from '../../harness/cli/options.ts';
 import { validateConfig } from '../../harness/config/load.ts';
 import { resolvePlan } from '../../harness/config/plan.ts';
@@ -14,6 +14,7 @@ import { Session } from '../../harness/tuning/session.ts';
 import { saturateScenario } from '../../harness/tuning/step-scenarios.ts';
 import { silentProgress } from '../../harness/tuning/tune.ts';
 import { scenarios } from '../../scenarios/index.ts';
+import { seededRandom } from '../../scenarios/schedule.ts';
 import { bundledTargets } from '../../targets/index.ts';
 
 /** The exhaustive grid the adaptive search is compared with: every size from 1 to this. */
@@ -26,7 +27,8 @@ const gridTo = 32;
  */
 export async function benchSearch(log: (line: string) => void): Promise<Record<string, number>> {
   const plan = resolvePlan(
-    validateConfig({ quick: true, repetitions: 2, sweep: { upTo: gridTo } }, 'bench'),
+    // The default tune's trial length and repetitions: what a user's recommendation comes from.
+    validateConfig({ sweep: { upTo: gridTo } }, 'bench'),
     { targets: bundledTargets, scenarios },
   );
   const pool = plan.pools[0];
@@ -53,7 +55,7 @@ export async function benchSearch(log: (line: string) => void): Promise<Record<s
       progress: silentProgress,
       signal: new AbortController().signal,
       now: () => new Date(),
-      repetitions: 2,
+      repetitions: plan.config.repetitions,
     });
 
     const adaptiveStart = performance.now();
@@ -79,8 +81,12 @@ export async function benchSearch(log: (line: string) => void): Promise<Record<s
     const gridTrials = session.trials.length - adaptiveTrials;
     // The grid is judged by the same rule as the adaptive search (chooseSize), on its 32 sizes.
     const gridChoice = chooseSize(grid, plan.config.tuning.minGain)?.n ?? Number.NaN;
+    const gridInterval = sizeInterval(grid, plan.config.tuning.minGain, seededRandom(1));
     log(
       `grid 1..${gridTo}: ${pool.knobs.size}=${gridChoice}, ${gridTrials} trials, ${gridSeconds.toFixed(0)} s`,
+    );
+    log(
+      `  95% intervals: adaptive ${adaptive.interval?.low}–${adaptive.interval?.high}, grid ${gridInterval?.low}–${gridInterval?.high}`,
     );
     log(`  grid medians: ${grid.map((g) => `${g.n}:${Math.round(median(g.throughputs))}`).join(' ')}`);
     const difference = Math.abs((adaptive.recommended ?? Number.NaN) - gridChoice);
