@@ -194,7 +194,7 @@ async function tunePool(
     recs.push(timeoutRec(role, knob, choice.ms, choice.rule, probeTrials, knobDef(knob)?.unit));
   }
   const validated = await peakLoad(session, pool, knobs);
-  const firstPeak = {
+  const peakStep = {
     ...validated,
     report: {
       ...validated.report,
@@ -216,7 +216,7 @@ async function tunePool(
   );
   const peak: PointStats | undefined = validated.peak;
   return {
-    steps: [base.report, impact.report, grow.report, idle.report, firstPeak.report],
+    steps: [base.report, impact.report, grow.report, idle.report, peakStep.report],
     knobs,
     recommendation: {
       pool: pool.name,
@@ -225,10 +225,10 @@ async function tunePool(
       ...(peak === undefined
         ? {}
         : { expectedAtPeak: expectedAtPeak(peak, validated.peakTrials, plan.config.seed) }),
-      peakChecksPassed: firstPeak.checks.every((check) => check.pass),
+      peakChecksPassed: peakStep.checks.every((check) => check.pass),
       checks: [
         ...checks,
-        ...firstPeak.checks.map((check) => `${check.pass ? 'pass' : 'FAIL'} ${check.name}: ${check.detail}`),
+        ...peakStep.checks.map((check) => `${check.pass ? 'pass' : 'FAIL'} ${check.name}: ${check.detail}`),
       ],
       snippets: snippetsFor(pool.library, settings, env, numeric),
     },
