@@ -16,22 +16,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import client from 'prom-client';
 import { buildConnector, Pool } from 'undici';
+import { boolEnv, intEnv } from './env.ts';
 
 const env = process.env;
-const intEnv = (name: string, fallback: number): number => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, got "${raw}"`);
-  return value;
-};
-const boolEnv = (name: string, fallback: boolean): boolean => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === '1' || raw === 'true') return true;
-  if (raw === '0' || raw === 'false') return false;
-  throw new Error(`${name} must be true or false, got "${raw}"`);
-};
 
 const port = intEnv('PORT', 3000);
 const upstreamPort = intEnv('UPSTREAM_PORT', 3001);

@@ -11,23 +11,11 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import client from 'prom-client';
-import { makeSelfSignedCert, tlsDir } from './tls.ts';
+import { boolEnv, intEnv } from './env.ts';
 
 const env = process.env;
-const intEnv = (name: string, fallback: number): number => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, got "${raw}"`);
-  return value;
-};
-const boolEnv = (name: string, fallback: boolean): boolean => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === '1' || raw === 'true') return true;
-  if (raw === '0' || raw === 'false') return false;
-  throw new Error(`${name} must be true or false, got "${raw}"`);
-};
+
+import { makeSelfSignedCert, tlsDir } from './tls.ts';
 
 const port = intEnv('PORT', 3001);
 const tls = boolEnv('TLS', false);

@@ -34,3 +34,31 @@ export async function startHttpServer(handler: RequestListener): Promise<TestHtt
   };
   return { url: `http://127.0.0.1:${port}`, port, server, close, [Symbol.asyncDispose]: close };
 }
+
+/**
+ * Counts requests by `METHOD /path` into `counts`. `/fail` answers 503, `/reset` resets the socket,
+ * `/hang` never answers, `/slow` answers after 300 ms; every other path answers 200 at once.
+ */
+export function countingHandler(counts: Map<string, number>): RequestListener {
+  return (request, response) => {
+    const key = `${request.method} ${request.url}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    request.resume();
+    if (request.url === '/fail') response.statusCode = 503;
+    if (request.url === '/reset') {
+      request.socket.resetAndDestroy();
+      return;
+    }
+    if (request.url === '/hang') return;
+    if (request.url === '/slow') {
+      setTimeout(() => response.end('slow'), 300);
+      return;
+    }
+    response.end('ok');
+  };
+}
+
+/** All requests counted by a {@link countingHandler}. */
+export function totalCount(counts: ReadonlyMap<string, number>): number {
+  return [...counts.values()].reduce((sum, count) => sum + count, 0);
+}

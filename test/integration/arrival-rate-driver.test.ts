@@ -4,7 +4,7 @@ import { arrivalRateDriver } from '../../harness/drivers/arrival-rate.ts';
 import { autocannonDriver } from '../../harness/drivers/autocannon.ts';
 import { decodeHistogram } from '../../harness/drivers/histogram.ts';
 import type { ClosedScenario, OpenScenario } from '../../scenarios/scenario.ts';
-import { startHttpServer, type TestHttpServer } from '../helpers/http-server.ts';
+import { countingHandler, startHttpServer, type TestHttpServer, totalCount } from '../helpers/http-server.ts';
 
 function open(overrides: Partial<OpenScenario>): OpenScenario {
   return {
@@ -21,18 +21,6 @@ function open(overrides: Partial<OpenScenario>): OpenScenario {
   };
 }
 
-/** Counts requests by `METHOD /path`; /fail answers 503 and /hang never answers. */
-function countingHandler(counts: Map<string, number>) {
-  return (request: IncomingMessage, response: ServerResponse): void => {
-    const key = `${request.method} ${request.url}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-    request.resume();
-    if (request.url === '/hang') return;
-    if (request.url === '/fail') response.statusCode = 503;
-    response.end('ok');
-  };
-}
-
 /** A fast server that, once, holds every response from 1.0 s to 1.5 s after its first request. */
 function stallingHandler() {
   let firstAt: number | undefined;
@@ -43,10 +31,6 @@ function stallingHandler() {
     if (now >= firstAt + 1_000 && now < stallEnd) setTimeout(() => response.end('late'), stallEnd - now);
     else response.end('ok');
   };
-}
-
-function total(counts: ReadonlyMap<string, number>): number {
-  return [...counts.values()].reduce((sum, count) => sum + count, 0);
 }
 
 async function openConnections(server: TestHttpServer): Promise<number> {
@@ -76,7 +60,7 @@ describe('arrival-rate driver', () => {
       signal: new AbortController().signal,
       onMeasureStart: () => {
         expect(seenAtMeasureStart).toBe(-1);
-        seenAtMeasureStart = total(counts);
+        seenAtMeasureStart = totalCount(counts);
       },
       scenario: open({
         arrival: { kind: 'constant', rate: 1_000 },
@@ -102,8 +86,8 @@ describe('arrival-rate driver', () => {
 
     // The warm-up ran (about 500 requests) and is excluded.
     expect(seenAtMeasureStart).toBeGreaterThan(100);
-    expect(total(counts)).toBeGreaterThanOrEqual(seenAtMeasureStart + result.requests);
-    const seen = total(counts);
+    expect(totalCount(counts)).toBeGreaterThanOrEqual(seenAtMeasureStart + result.requests);
+    const seen = totalCount(counts);
     expect(Math.abs((counts.get('GET /a') ?? 0) / seen - 0.75)).toBeLessThan(0.04);
     expect(Math.abs((counts.get('POST /b') ?? 0) / seen - 0.25)).toBeLessThan(0.04);
 
@@ -229,7 +213,7 @@ describe('arrival-rate driver', () => {
     // Five hang until they time out (300 ms); meanwhile every other start is dropped.
     expect(result.droppedStarts).toBeGreaterThan(50);
     expect((result.droppedStarts ?? 0) + (result.errors.timeout ?? 0)).toBe(100);
-    expect(total(counts)).toBe(result.errors.timeout);
+    expect(totalCount(counts)).toBe(result.errors.timeout);
   });
 
   it('stops and rejects when aborted, even with requests in flight', async () => {
@@ -254,11 +238,11 @@ describe('arrival-rate driver', () => {
     // Loose bound: the point is that it settles long before the 30 s window or the hung requests would.
     expect(performance.now() - started).toBeLessThan(5_000);
 
-    const afterAbort = total(counts);
+    const afterAbort = totalCount(counts);
     expect(afterAbort).toBeGreaterThan(0);
     await new Promise((resolve) => setTimeout(resolve, 300));
     // A request written just before the abort may still reach the server; 100 req/s would add 30.
-    expect(total(counts) - afterAbort).toBeLessThanOrEqual(3);
+    expect(totalCount(counts) - afterAbort).toBeLessThanOrEqual(3);
 
     const aborted = AbortSignal.abort(new Error('already aborted'));
     await expect(

@@ -1,9 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { autocannonDriver } from '../../harness/drivers/autocannon.ts';
 import { decodeHistogram } from '../../harness/drivers/histogram.ts';
 import type { ClosedScenario, OpenScenario, RequestSpec } from '../../scenarios/scenario.ts';
-import { startHttpServer } from '../helpers/http-server.ts';
+import { countingHandler, startHttpServer, totalCount } from '../helpers/http-server.ts';
 
 const MIX: readonly RequestSpec[] = [
   { name: 'a', method: 'GET', path: '/a', weight: 60 },
@@ -23,30 +22,6 @@ function closed(overrides: Partial<ClosedScenario>): ClosedScenario {
     mix: [{ name: 'ok', method: 'GET', path: '/', weight: 1 }],
     ...overrides,
   };
-}
-
-/** Counts requests by `METHOD /path`; /fail answers 503, /reset resets the socket, /hang never answers. */
-function countingHandler(counts: Map<string, number>) {
-  return (request: IncomingMessage, response: ServerResponse): void => {
-    const key = `${request.method} ${request.url}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-    request.resume();
-    if (request.url === '/fail') response.statusCode = 503;
-    if (request.url === '/reset') {
-      request.socket.resetAndDestroy();
-      return;
-    }
-    if (request.url === '/hang') return;
-    if (request.url === '/slow') {
-      setTimeout(() => response.end('slow'), 300);
-      return;
-    }
-    response.end('ok');
-  };
-}
-
-function total(counts: ReadonlyMap<string, number>): number {
-  return [...counts.values()].reduce((sum, count) => sum + count, 0);
 }
 
 describe('autocannon driver', () => {
@@ -72,7 +47,7 @@ describe('autocannon driver', () => {
       signal: new AbortController().signal,
       onMeasureStart: () => {
         expect(seenAtMeasureStart).toBe(-1);
-        seenAtMeasureStart = total(counts);
+        seenAtMeasureStart = totalCount(counts);
       },
       scenario: closed({
         warmupMs: 300,
@@ -85,7 +60,7 @@ describe('autocannon driver', () => {
     });
 
     // Every request kind arrives in proportion to its weight (the server saw thousands).
-    const seen = total(counts);
+    const seen = totalCount(counts);
     expect(seen).toBeGreaterThan(2_000);
     for (const spec of MIX) {
       const share = (counts.get(`${spec.method} ${spec.path}`) ?? 0) / seen;
@@ -168,9 +143,9 @@ describe('autocannon driver', () => {
     expect(performance.now() - started).toBeLessThan(5_000);
 
     // Load has stopped: the server sees no new requests after the driver settled.
-    const afterAbort = total(counts);
+    const afterAbort = totalCount(counts);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(total(counts) - afterAbort).toBeLessThanOrEqual(4);
+    expect(totalCount(counts) - afterAbort).toBeLessThanOrEqual(4);
 
     const aborted = AbortSignal.abort(new Error('already aborted'));
     await expect(
