@@ -103,3 +103,16 @@ export async function readProcessStats(pids: readonly number[]): Promise<PidStat
   const stats = await Promise.all(pids.map((pid) => readPidStats(pid)));
   return stats.filter((stat): stat is PidStats => stat !== undefined);
 }
+
+/** The soft "Max open files" limit from a `/proc/<pid>/limits` text; undefined when unlimited or absent. */
+export function parseOpenFilesLimit(text: string): number | undefined {
+  const match = /^Max open files\s+(\S+)/m.exec(text);
+  const soft = match?.[1];
+  return soft === undefined || soft === 'unlimited' ? undefined : Number(soft);
+}
+
+/** The soft open-files limit of a process (default: this one, whose limit the target's processes inherit). */
+export async function readOpenFilesLimit(pid: number | 'self' = 'self'): Promise<number | undefined> {
+  const text = await readFile(`/proc/${pid}/limits`, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : parseOpenFilesLimit(text);
+}

@@ -11,6 +11,17 @@ export interface Manifest {
     readonly description: string;
     readonly services: readonly string[];
     readonly entry: string;
+    /** Each service's kind and what it depends on: the outbound connections the checklist asks pools for. */
+    readonly serviceKinds?: Readonly<
+      Record<string, { readonly kind: string; readonly dependsOn: readonly string[] }>
+    >;
+    /** The target's pools and which knob plays which role for each. */
+    readonly pools?: readonly {
+      readonly name: string;
+      readonly service: string;
+      readonly library: string;
+      readonly knobs: Readonly<Record<string, string>>;
+    }[];
   };
   readonly scenario: string;
   readonly driver: string;
@@ -21,6 +32,8 @@ export interface Manifest {
   readonly fixedKnobs: KnobValues;
   readonly repetitions: number;
   readonly quick: boolean;
+  /** The SLO the run checks at peak (`tuning.slo`). */
+  readonly slo?: { readonly p99Ms: number; readonly errorRate: number };
   /** The validated config with secrets masked. */
   readonly config: unknown;
   readonly environment: {
@@ -31,5 +44,7 @@ export interface Manifest {
     readonly cpuModel: string;
     readonly memoryBytes: number;
     readonly postgres?: string;
+    /** The soft limit on open files (RLIMIT_NOFILE) the target's processes inherit. */
+    readonly openFilesLimit?: number;
   };
 }

@@ -1,6 +1,6 @@
 import { seededRandom } from '../../scenarios/schedule.ts';
 import { bootstrapMedian } from '../analysis/bootstrap.ts';
-import { fleetBudget } from '../analysis/fleet-budget.ts';
+import { type FleetBudget, type FleetBudgetInput, fleetBudget } from '../analysis/fleet-budget.ts';
 import { diagnoseKeepAlive, safeKeepAliveMs } from '../analysis/keep-alive.ts';
 import { type PointStats, pointStats } from '../analysis/point-stats.ts';
 import { type PoolSettings, type Snippet, snippetsFor } from '../analysis/snippets.ts';
@@ -18,7 +18,7 @@ import { baseline } from './baseline.ts';
 import { growPool } from './grow-pool.ts';
 import { identifyCriticalPool } from './identify-critical-pool.ts';
 import { idleTimeout, inKnobUnit, knobMs } from './idle-timeout.ts';
-import { peakLoad } from './peak-load.ts';
+import { type PeakCheck, peakLoad } from './peak-load.ts';
 import type { Session } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
 import { peakScenario } from './step-scenarios.ts';
@@ -53,6 +53,12 @@ export interface PoolRecommendation {
     readonly throughputInterval?: { readonly low: number; readonly high: number };
   };
   readonly peakChecksPassed?: boolean;
+  /** Step 6's SLO and headroom checks, structured (the same ones are in `checks` as text). */
+  readonly peakChecks?: readonly PeakCheck[];
+  /** The fleet's connection budget against the database's max_connections, when the target has one. */
+  readonly fleetBudget?: FleetBudget & FleetBudgetInput;
+  /** Keep-alive mismatches found in this pool's trials, e.g. `keepalive-mismatch: ...`. */
+  readonly keepAlive?: readonly string[];
   /** Checks with their verdicts: the fleet budget against max_connections, the SLO and headroom at peak. */
   readonly checks: readonly string[];
   readonly snippets: readonly Snippet[];
@@ -118,6 +124,7 @@ async function tunePool(
   const knobDef = (name: string | undefined) => (name === undefined ? undefined : plan.target.knobs[name]);
   const recs: KnobRecommendation[] = [];
   const checks: string[] = [];
+  let budgetFigures: (FleetBudget & FleetBudgetInput) | undefined;
   const firstTrial = session.trials.length;
 
   const base = await baseline(session, pool, current);
@@ -136,12 +143,14 @@ async function tunePool(
     });
     const maxConnections = databaseMaxConnections(plan.target);
     if (maxConnections !== undefined) {
-      const budget = fleetBudget({
+      const input = {
         instances: tuning.instances,
         poolMax: grow.recommended,
         reserve: plan.config.reserveConnections,
         maxConnections,
-      });
+      };
+      const budget = fleetBudget(input);
+      budgetFigures = { ...input, ...budget };
       checks.push(
         `fleet budget: ${tuning.instances} instance(s) x ${grow.recommended} + reserve ${plan.config.reserveConnections} = ${budget.needed} of max_connections ${maxConnections}: ${budget.fits ? `fits (headroom ${budget.headroom})` : `does NOT fit: at most ${budget.maxPoolPerInstance} per instance`}`,
       );
@@ -206,7 +215,8 @@ async function tunePool(
     },
   };
   const impact = await watchImpact(session, pool, base.stats, knobs);
-  checks.push(...keepAliveFindings(session.trials.slice(firstTrial), pool, (name) => knobDef(name)));
+  const keepAlive = keepAliveFindings(session.trials.slice(firstTrial), pool, (name) => knobDef(name));
+  checks.push(...keepAlive);
 
   const settings = poolSettings(recs);
   const service = plan.target.services[pool.service];
@@ -226,6 +236,9 @@ async function tunePool(
         ? {}
         : { expectedAtPeak: expectedAtPeak(peak, validated.peakTrials, plan.config.seed) }),
       peakChecksPassed: peakStep.checks.every((check) => check.pass),
+      peakChecks: peakStep.checks,
+      ...(budgetFigures === undefined ? {} : { fleetBudget: budgetFigures }),
+      keepAlive,
       checks: [
         ...checks,
         ...peakStep.checks.map((check) => `${check.pass ? 'pass' : 'FAIL'} ${check.name}: ${check.detail}`),

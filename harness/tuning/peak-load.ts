@@ -14,6 +14,15 @@ export interface PeakCheck {
   readonly name: string;
   readonly pass: boolean;
   readonly detail: string;
+  /** The scenario checked, e.g. `peak@1500`. */
+  readonly scenario: string;
+  readonly metric: 'p99' | 'errorRate' | 'poolUse' | 'measured';
+  /** The limit and the measured value, in `unit` (`ms`, or `ratio` for rates and shares). */
+  readonly threshold?: number;
+  readonly observed?: number;
+  readonly unit: string;
+  /** The trials the check was made on (filled in by {@link peakLoad}). */
+  readonly trials?: readonly string[];
 }
 
 /** SLO (p99, error rate) and headroom checks of one scenario at peak. Pure. */
@@ -23,17 +32,36 @@ export function peakChecks(
   slo: { readonly p99Ms: number; readonly errorRate: number },
 ): PeakCheck[] {
   if (stats === undefined)
-    return [{ name: `${scenario}: measured`, pass: false, detail: 'no repetition completed' }];
+    return [
+      {
+        name: `${scenario}: measured`,
+        pass: false,
+        detail: 'no repetition completed',
+        scenario,
+        metric: 'measured',
+        unit: '',
+      },
+    ];
   const checks: PeakCheck[] = [
     {
       name: `${scenario}: p99 <= ${slo.p99Ms} ms`,
       pass: stats.p99 <= slo.p99Ms,
       detail: `p99 ${stats.p99.toFixed(1)} ms`,
+      scenario,
+      metric: 'p99',
+      threshold: slo.p99Ms,
+      observed: stats.p99,
+      unit: 'ms',
     },
     {
       name: `${scenario}: error rate <= ${(slo.errorRate * 100).toFixed(2)}%`,
       pass: stats.errorRate <= slo.errorRate,
       detail: `error rate ${(stats.errorRate * 100).toFixed(3)}%`,
+      scenario,
+      metric: 'errorRate',
+      threshold: slo.errorRate,
+      observed: stats.errorRate,
+      unit: 'ratio',
     },
   ];
   if (stats.utilisationMax !== undefined) {
@@ -41,6 +69,11 @@ export function peakChecks(
       name: `${scenario}: pool use < ${utilisationAlert * 100}% of max`,
       pass: stats.utilisationMax < utilisationAlert,
       detail: `pool use peaked at ${(stats.utilisationMax * 100).toFixed(0)}% of max`,
+      scenario,
+      metric: 'poolUse',
+      threshold: utilisationAlert,
+      observed: stats.utilisationMax,
+      unit: 'ratio',
     });
   }
   return checks;
@@ -74,9 +107,16 @@ export async function peakLoad(
   const burstPoint = await session.point({ step: stepIds.peak, knobs, scenario: burstRun });
   const peak = pointStats(peakPoint.completed, poolSize);
   const burst = pointStats(burstPoint.completed, poolSize);
+  const ids = (trials: readonly TrialResult[]) => trials.map((trial) => trial.id);
   const checks = [
-    ...peakChecks(peakRun.name, peak, plan.config.tuning.slo),
-    ...peakChecks(burstRun.name, burst, plan.config.tuning.slo),
+    ...peakChecks(peakRun.name, peak, plan.config.tuning.slo).map((c) => ({
+      ...c,
+      trials: ids(peakPoint.trials),
+    })),
+    ...peakChecks(burstRun.name, burst, plan.config.tuning.slo).map((c) => ({
+      ...c,
+      trials: ids(burstPoint.trials),
+    })),
   ];
   const failed = checks.filter((check) => !check.pass);
   return {

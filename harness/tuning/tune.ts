@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { type Scenario, scaleScenario } from '../../scenarios/scenario.ts';
+import { readOpenFilesLimit } from '../collect/proc-stats.ts';
 import type { Plan } from '../config/plan.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { createDriver } from '../drivers/index.ts';
@@ -121,7 +122,11 @@ async function execute(
       baseDir: environment.baseDir,
       logDir: paths.logs,
     });
-    await writeManifest(paths, makeManifest(plan, environment, command, runId, now, target.facts()));
+    const openFilesLimit = await readOpenFilesLimit();
+    await writeManifest(
+      paths,
+      makeManifest(plan, environment, command, runId, now, { ...target.facts(), openFilesLimit }),
+    );
     const repetitions = plan.config.quick ? Math.min(plan.config.repetitions, 2) : plan.config.repetitions;
     session = new Session({
       plan,
@@ -155,7 +160,7 @@ function makeManifest(
   command: Manifest['command'],
   runId: string,
   now: Date,
-  facts: Record<string, string | number>,
+  facts: Record<string, string | number | undefined>,
 ): Manifest {
   const cpus = os.cpus();
   return {
@@ -168,6 +173,20 @@ function makeManifest(
       description: plan.target.description,
       services: Object.keys(plan.target.services),
       entry: plan.target.entry,
+      serviceKinds: Object.fromEntries(
+        Object.entries(plan.target.services).map(([name, service]) => [
+          name,
+          { kind: service.kind, dependsOn: service.kind === 'process' ? service.dependsOn : [] },
+        ]),
+      ),
+      pools: plan.pools.map((pool) => ({
+        name: pool.name,
+        service: pool.service,
+        library: pool.library,
+        knobs: Object.fromEntries(
+          Object.entries(pool.knobs).filter((entry): entry is [string, string] => entry[1] !== undefined),
+        ),
+      })),
     },
     scenario: plan.scenario.name,
     driver: plan.driver,
@@ -178,6 +197,7 @@ function makeManifest(
     fixedKnobs: plan.knobs,
     repetitions: plan.config.repetitions,
     quick: plan.config.quick,
+    slo: { p99Ms: plan.config.tuning.slo.p99Ms, errorRate: plan.config.tuning.slo.errorRate },
     config: maskSecrets(plan.config),
     environment: {
       pooltune: environment.version,
@@ -187,6 +207,7 @@ function makeManifest(
       cpuModel: cpus[0]?.model ?? 'unknown',
       memoryBytes: os.totalmem(),
       ...(facts.postgres === undefined ? {} : { postgres: String(facts.postgres) }),
+      ...(typeof facts.openFilesLimit === 'number' ? { openFilesLimit: facts.openFilesLimit } : {}),
     },
   };
 }
