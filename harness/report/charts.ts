@@ -1,7 +1,5 @@
-import type { Loader, ViewOptions } from 'vega';
-import { parse, View, Warn } from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
-import { compile } from 'vega-lite';
+import { renderSvg } from './vega.ts';
 import type { ReportView, SweepView } from './view-model.ts';
 
 /** A chart rendered to an SVG string, ready to inline in the page. */
@@ -44,15 +42,7 @@ export function chartSpecs(view: ReportView): { id: string; title: string; spec:
 export async function renderCharts(view: ReportView): Promise<RenderedChart[]> {
   const charts: RenderedChart[] = [];
   for (const { id, title, spec } of chartSpecs(view)) {
-    const warnings: string[] = [];
-    const logger = collectingLogger(warnings);
-    const { spec: vegaSpec } = compile(spec, { logger });
-    const chart = new View(parse(vegaSpec), { renderer: 'none', loader: refusingLoader, logger });
-    try {
-      charts.push({ id, title, svg: await chart.toSVG(), warnings });
-    } finally {
-      chart.finalize();
-    }
+    charts.push({ id, title, ...(await renderSvg(spec)) });
   }
   return charts;
 }
@@ -197,46 +187,3 @@ const chartConfig = {
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' },
   legend: { labelFontSize: 11 },
 } as const;
-
-type VegaLogger = NonNullable<ViewOptions['logger']>;
-
-/** A vega/Vega-Lite logger that keeps warnings and errors instead of printing them. */
-function collectingLogger(into: string[]): VegaLogger {
-  let level = Warn;
-  const keep = (kind: string, args: readonly unknown[]) => {
-    into.push(`${kind}: ${args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ')}`);
-  };
-  const logger: VegaLogger = {
-    level(value?: number) {
-      if (value === undefined) return level;
-      level = value;
-      return logger;
-    },
-    error(...args: readonly unknown[]) {
-      keep('error', args);
-      return logger;
-    },
-    warn(...args: readonly unknown[]) {
-      if (level >= Warn) keep('warning', args);
-      return logger;
-    },
-    info() {
-      return logger;
-    },
-    debug() {
-      return logger;
-    },
-  } as VegaLogger;
-  return logger;
-}
-
-const refuse = (what: string) =>
-  Promise.reject(new Error(`pooltune charts load nothing; refused to load ${what}`));
-
-/** A loader that refuses every load: the specs carry their data inline, so any load is a bug. */
-const refusingLoader: Loader = {
-  load: (uri) => refuse(uri),
-  sanitize: (uri) => refuse(uri),
-  http: (uri) => refuse(uri),
-  file: (filename) => refuse(filename),
-};

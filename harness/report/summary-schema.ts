@@ -48,7 +48,9 @@ export const settingSchema = z
   })
   .strict();
 
-const estimate = z.object({ value: z.number(), low: z.number().optional(), high: z.number().optional() }).strict();
+const estimate = z
+  .object({ value: z.number(), low: z.number().optional(), high: z.number().optional() })
+  .strict();
 
 export const recommendationSchema = z
   .object({
