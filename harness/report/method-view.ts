@@ -31,6 +31,8 @@ export interface StepView {
   readonly saw: readonly string[];
   readonly decided: string;
   readonly trials: string;
+  /** The step's trials, each linked to its row in the trial table. */
+  readonly trialIds: readonly string[];
 }
 
 /** The method's part of the report: what to ship, then the seven steps' evidence. */
@@ -88,6 +90,7 @@ export function buildMethodView(analysis: MethodOutcome | undefined): MethodView
       saw: step.saw,
       decided: step.decided,
       trials: trialList(step.trials),
+      trialIds: step.trials,
     })),
   };
 }

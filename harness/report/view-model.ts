@@ -2,6 +2,8 @@ import type { Manifest } from '../results/manifest.ts';
 import type { KnobValue, KnobValues, MeasuredTrial, TrialResult } from '../results/trial.ts';
 import type { MethodOutcome } from '../tuning/method.ts';
 import { buildMethodView, type MethodView } from './method-view.ts';
+import { buildOutcomeView, type OutcomeView } from './outcome-view.ts';
+import type { RunSummary } from './summary-schema.ts';
 
 /** A label and its display value, e.g. one line of the header's environment list. */
 export interface Field {
@@ -126,6 +128,8 @@ export interface ReportView {
   readonly warnings: readonly string[];
   /** The recommendation and the seven steps' evidence; null for runs without an analysis. */
   readonly method: MethodView | null;
+  /** Verdicts, the settings diff, checklist, risks and raw files; null when no summary was built. */
+  readonly outcome: OutcomeView | null;
 }
 
 /** Options for {@link buildReportView}. */
@@ -133,6 +137,8 @@ export interface BuildReportViewOptions {
   readonly warnings?: readonly string[];
   /** The run's `analysis.json`, when it has one. */
   readonly analysis?: MethodOutcome;
+  /** The run's summary (what `summary.json` holds), for the verdicts, checklist and risks. */
+  readonly summary?: RunSummary;
 }
 
 /** Shown in a cell that has no figure. */
@@ -167,6 +173,7 @@ export function buildReportView(
     trials: trials.map((trial) => buildRow(trial, manifest.fixedKnobs)),
     warnings: options.warnings ?? [],
     method: buildMethodView(options.analysis),
+    outcome: options.summary === undefined ? null : buildOutcomeView(options.summary, trials),
   };
 }
 
@@ -180,6 +187,10 @@ function buildHeader(manifest: Manifest): ReportHeader {
   ];
   if (env.postgres !== undefined) environment.push({ label: 'PostgreSQL', value: env.postgres });
   environment.push({ label: 'pooltune', value: env.pooltune });
+  environment.push({ label: 'runtime', value: manifest.runtime });
+  if (env.openFilesLimit !== undefined) {
+    environment.push({ label: 'open files limit', value: String(env.openFilesLimit) });
+  }
   return {
     runId: manifest.runId,
     target: target.name,

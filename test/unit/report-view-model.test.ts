@@ -143,6 +143,7 @@ describe('buildReportView from the sweep-small fixture', () => {
       { label: 'Node.js', value: 'v20.20.2' },
       { label: 'PostgreSQL', value: '18.4' },
       { label: 'pooltune', value: '0.1.0' },
+      { label: 'runtime', value: 'process' },
     ]);
     expect(view.warnings).toEqual(['w']);
   });
