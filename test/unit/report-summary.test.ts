@@ -55,13 +55,13 @@ describe('summary.json from a real tune', () => {
 
   it('fails the SLO (exit 3) when a peak check failed, before a regression (4)', () => {
     const run = copy();
-    const analysis = structuredClone(fixture.analysis) as MethodOutcome & {
+    const analysis = structuredClone(fixture.analysis) as unknown as {
       recommendations: { peakChecks: { pass: boolean; metric: string }[] }[];
     };
     const check = analysis.recommendations[0]?.peakChecks.find((c) => c.metric === 'p99');
     if (check === undefined) throw new Error('fixture has no p99 check');
     check.pass = false;
-    run.analysis = analysis;
+    run.analysis = analysis as unknown as MethodOutcome;
     const regression = { baseline: 'b', regressed: true, compared: 3, regressions: ['x'] };
     expect(buildRunSummary(run, []).exitCode).toBe(3);
     expect(buildRunSummary(run, [], regression).exitCode).toBe(3);
@@ -111,13 +111,13 @@ describe('the decision checklist', () => {
 
   it('fails timeouts set to 0 (wait forever)', () => {
     const run = copy();
-    const analysis = structuredClone(fixture.analysis) as MethodOutcome & {
+    const analysis = structuredClone(fixture.analysis) as unknown as {
       recommendations: { knobs: { role: string; value: number }[] }[];
     };
     const connect = analysis.recommendations[0]?.knobs.find((k) => k.role === 'connectTimeout');
     if (connect === undefined) throw new Error('fixture has no connect timeout');
     connect.value = 0;
-    run.analysis = analysis;
+    run.analysis = analysis as unknown as MethodOutcome;
     expect(item(run, 'timeouts-set')?.status).toBe('fail');
   });
 
@@ -180,7 +180,7 @@ describe('risks', () => {
   it('finds none in the fixture, and names a fleet that does not fit max_connections', () => {
     expect(buildRisks(fixture)).toEqual([]);
     const run = copy();
-    const analysis = structuredClone(fixture.analysis) as MethodOutcome & {
+    const analysis = structuredClone(fixture.analysis) as unknown as {
       recommendations: { fleetBudget?: Record<string, number | boolean> }[];
     };
     const rec = analysis.recommendations[0];
@@ -196,7 +196,7 @@ describe('risks', () => {
       headroom: -25,
       maxPoolPerInstance: 9,
     };
-    run.analysis = analysis;
+    run.analysis = analysis as unknown as MethodOutcome;
     const risks = buildRisks(run);
     expect(risks).toHaveLength(1);
     expect(risks[0]).toMatchObject({ severity: 'fail', id: 'pg/fleet-budget' });
