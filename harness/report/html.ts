@@ -12,11 +12,11 @@ export const TEMPLATES_DIR = fileURLToPath(new URL('../../reports/templates/', i
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 /** A chart as the page needs it. */
-export type ChartForHtml = Pick<RenderedChart, 'id' | 'title' | 'svg'>;
+export type ChartForHtml = Pick<RenderedChart, 'id' | 'title' | 'caption' | 'description' | 'svg'>;
 
 interface PageContext extends ReportView {
-  readonly charts: readonly ChartForHtml[];
-  readonly notPlotted: readonly string[];
+  /** The rendered charts (`charts` is their data, with what was not drawn and why). */
+  readonly figures: readonly ChartForHtml[];
 }
 
 type PageTemplate = (context: PageContext) => string;
@@ -33,7 +33,7 @@ export function renderReportHtml(
   templatesDir: string = TEMPLATES_DIR,
 ): string {
   if (cached?.dir !== templatesDir) cached = { dir: templatesDir, template: compileTemplates(templatesDir) };
-  return cached.template({ ...view, charts, notPlotted: view.sweep?.notPlotted ?? [] });
+  return cached.template({ ...view, figures: charts });
 }
 
 function compileTemplates(dir: string): PageTemplate {

@@ -1,6 +1,7 @@
 import type { Manifest } from '../results/manifest.ts';
 import type { KnobValue, KnobValues, MeasuredTrial, TrialResult } from '../results/trial.ts';
 import type { MethodOutcome } from '../tuning/method.ts';
+import { buildChartData, type ChartData } from './chart-data.ts';
 import { buildMethodView, type MethodView } from './method-view.ts';
 import { buildOutcomeView, type OutcomeView } from './outcome-view.ts';
 import type { RunSummary } from './summary-schema.ts';
@@ -51,47 +52,6 @@ export interface ReportSummary {
   readonly best: BestPoint | null;
 }
 
-/** A completed knob value's median throughput, for the throughput chart's line. */
-export interface ThroughputPoint {
-  readonly knob: number;
-  readonly throughput: number;
-  readonly trialIds: readonly string[];
-}
-
-/** Latency percentiles the latency chart draws. */
-export type ChartPercentile = 'p50' | 'p99';
-
-/** A completed knob value's median latency at one percentile, for the latency chart's lines. */
-export interface LatencyPoint {
-  readonly knob: number;
-  readonly percentile: ChartPercentile;
-  readonly ms: number;
-  readonly trialIds: readonly string[];
-}
-
-/** A trial that carries figures but is left out of the lines (invalid): drawn as a separate mark. */
-export interface ExcludedPoint {
-  readonly trialId: string;
-  readonly knob: number;
-  readonly throughput: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-}
-
-/** What the charts draw against the swept knob. All numbers are raw, not formatted. */
-export interface SweepView {
-  readonly knob: string;
-  /** log2 when every plotted knob value is positive (pool sizes), linear otherwise. */
-  readonly scale: 'log2' | 'linear';
-  /** Axis ticks: the planned values and any measured ones, ascending. */
-  readonly ticks: readonly number[];
-  readonly throughput: readonly ThroughputPoint[];
-  readonly latency: readonly LatencyPoint[];
-  readonly excluded: readonly ExcludedPoint[];
-  /** One line per trial that is in neither the lines nor the excluded marks, with why. */
-  readonly notPlotted: readonly string[];
-}
-
 /** One row of the trial table; every figure is already formatted, `—` where there is none. */
 export interface TrialRow {
   readonly id: string;
@@ -121,8 +81,8 @@ export interface ReportView {
   readonly pooltuneVersion: string;
   readonly header: ReportHeader;
   readonly summary: ReportSummary;
-  /** Null when the run swept nothing (then there are no charts). */
-  readonly sweep: SweepView | null;
+  /** What the charts draw (none when the run swept nothing), and which were left out and why. */
+  readonly charts: ChartData;
   readonly trials: readonly TrialRow[];
   /** Problems met while reading the run (e.g. a torn last line), shown at the top of the report. */
   readonly warnings: readonly string[];
@@ -169,7 +129,7 @@ export function buildReportView(
       counts: countsLine(trials),
       best,
     },
-    sweep: knob === null ? null : buildSweep(knob, manifest.sweep?.values ?? [], swept, groups),
+    charts: buildChartData(manifest, trials, options.analysis),
     trials: trials.map((trial) => buildRow(trial, manifest.fixedKnobs)),
     warnings: options.warnings ?? [],
     method: buildMethodView(options.analysis),
@@ -289,51 +249,6 @@ function countsLine(trials: readonly TrialResult[]): string {
   const line = counts.length === 0 ? `${total}.` : `${total}: ${counts.join(', ')}.`;
   const left = trials.length - trials.filter((t) => t.status === 'completed').length;
   return left === 0 ? line : `${line} Only completed trials count towards the summary and the charts' lines.`;
-}
-
-function buildSweep(
-  knob: string,
-  planned: readonly number[],
-  trials: readonly TrialResult[],
-  groups: readonly Group[],
-): SweepView {
-  const throughput: ThroughputPoint[] = [];
-  const latency: LatencyPoint[] = [];
-  const excluded: ExcludedPoint[] = [];
-  const notPlotted: string[] = [];
-
-  const plotted = groups
-    .filter((g): g is Group & { knobValue: number } => typeof g.knobValue === 'number')
-    .sort((a, b) => a.knobValue - b.knobValue);
-  for (const group of plotted) {
-    const trialIds = group.trials.map((t) => t.id);
-    throughput.push({ knob: group.knobValue, throughput: group.throughput, trialIds });
-    latency.push({ knob: group.knobValue, percentile: 'p50', ms: group.p50Ms, trialIds });
-    latency.push({ knob: group.knobValue, percentile: 'p99', ms: group.p99Ms, trialIds });
-  }
-
-  for (const trial of trials) {
-    const value = trial.knobs[knob];
-    const at = `${trial.id} (${knob} = ${value === undefined ? 'unset' : String(value)})`;
-    if (typeof value !== 'number') {
-      notPlotted.push(`${at}: ${trial.status}, knob value is not a number`);
-    } else if (trial.status === 'invalid') {
-      excluded.push({
-        trialId: trial.id,
-        knob: value,
-        throughput: trial.client.throughput,
-        p50Ms: trial.client.latency.p50,
-        p99Ms: trial.client.latency.p99,
-      });
-    } else if (trial.status === 'errored' || trial.status === 'aborted') {
-      notPlotted.push(`${at}: ${trial.status}, no figures`);
-    }
-  }
-
-  const knobValues = [...throughput.map((p) => p.knob), ...excluded.map((p) => p.knob)];
-  const ticks = [...new Set([...planned, ...knobValues])].sort((a, b) => a - b);
-  const scale = ticks.length > 0 && ticks.every((v) => v > 0) ? 'log2' : 'linear';
-  return { knob, scale, ticks, throughput, latency, excluded, notPlotted };
 }
 
 function buildRow(trial: TrialResult, fixed: KnobValues): TrialRow {

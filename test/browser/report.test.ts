@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,24 +17,59 @@ if (!hasChromium) {
   console.log(`SKIPPED browser suite: ${CHROMIUM} not found (apt-get install chromium)`);
 }
 
-const fixtureDir = fileURLToPath(new URL('../fixtures/runs/sweep-small/', import.meta.url));
+/** A real `pooltune tune` run: every chart of the report has data. */
+const fixtureDir = fileURLToPath(new URL('../fixtures/runs/tune-http-pg/', import.meta.url));
 const artifactsDir = fileURLToPath(new URL('../artifacts/', import.meta.url));
+const CHART_IDS = ['throughput', 'latency', 'errors', 'idle-churn', 'latency-load', 'pool-use', 'sockets'];
+const ATTACK = '<script>alert(1)</script>';
+
+/** A page opened in the browser, with everything it tried to do recorded. */
+interface OpenedPage {
+  readonly page: Page;
+  readonly url: string;
+  readonly requests: string[];
+  readonly failedRequests: string[];
+  readonly consoleErrors: string[];
+  readonly dialogs: string[];
+}
 
 describe.skipIf(!hasChromium)('report.html in Chromium', () => {
   let workDir: string;
   let context: BrowserContext;
-  let page: Page;
-  let pageUrl: string;
-  const requests: string[] = [];
-  const failedRequests: string[] = [];
-  const consoleErrors: string[] = [];
+  let report: OpenedPage;
+  let hostile: OpenedPage;
+
+  /** Copies the fixture, lets `edit` change the copy, renders its report and opens it in a new tab. */
+  async function open(name: string, edit?: (runDir: string) => Promise<void>): Promise<OpenedPage> {
+    const runDir = join(workDir, name);
+    await cp(fixtureDir, runDir, { recursive: true });
+    await edit?.(runDir);
+    const url = pathToFileURL(await writeReport(runDir)).href;
+    const page = await context.newPage();
+    const opened: OpenedPage = {
+      page,
+      url,
+      requests: [],
+      failedRequests: [],
+      consoleErrors: [],
+      dialogs: [],
+    };
+    page.on('request', (request) => opened.requests.push(request.url()));
+    page.on('requestfailed', (request) => opened.failedRequests.push(request.url()));
+    page.on('console', (message) => {
+      if (message.type() === 'error') opened.consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => opened.consoleErrors.push(error.message));
+    page.on('dialog', (dialog) => {
+      opened.dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.goto(url, { waitUntil: 'load' });
+    return opened;
+  }
 
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'pooltune-browser-'));
-    const runDir = join(workDir, 'run');
-    await cp(fixtureDir, runDir, { recursive: true });
-    pageUrl = pathToFileURL(await writeReport(runDir)).href;
-
     // A fresh profile each time, and every background service that might phone home switched off.
     context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
       executablePath: CHROMIUM,
@@ -51,14 +86,13 @@ describe.skipIf(!hasChromium)('report.html in Chromium', () => {
       ],
       viewport: { width: 1280, height: 900 },
     });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('request', (request) => requests.push(request.url()));
-    page.on('requestfailed', (request) => failedRequests.push(request.url()));
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
+    report = await open('run');
+    hostile = await open('hostile', async (runDir) => {
+      const file = join(runDir, 'manifest.json');
+      const manifest = JSON.parse(await readFile(file, 'utf8')) as { target: { name: string } };
+      manifest.target.name = ATTACK;
+      await writeFile(file, JSON.stringify(manifest, null, 2));
     });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
-    await page.goto(pageUrl, { waitUntil: 'load' });
   });
 
   afterAll(async () => {
@@ -66,45 +100,71 @@ describe.skipIf(!hasChromium)('report.html in Chromium', () => {
     if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
   });
 
-  it('shows every chart with a size and marks in it', async () => {
+  it('shows every chart, each SVG sized and with marks in it', async () => {
+    const { page } = report;
     const figures = page.locator('figure.chart');
-    expect(await figures.count()).toBe(2);
+    expect(await figures.evaluateAll((all) => all.map((f) => f.id))).toEqual(
+      CHART_IDS.map((id) => `chart-${id}`),
+    );
     for (const figure of await figures.all()) {
       const svg = figure.locator('svg').first();
       expect(await svg.isVisible()).toBe(true);
       const box = await svg.boundingBox();
       expect(box?.width ?? 0).toBeGreaterThan(100);
       expect(box?.height ?? 0).toBeGreaterThan(100);
-      // vega draws lines as g.mark-line paths and points as g.mark-symbol paths.
-      expect(await svg.locator('g.mark-line path').count()).toBeGreaterThan(0);
-      expect(await svg.locator('g.mark-symbol path').count()).toBeGreaterThan(0);
+      // vega draws lines and areas as paths in g.mark-line / g.mark-area, points in g.mark-symbol.
+      const marks = svg.locator(
+        'g.mark-line.role-mark path, g.mark-symbol.role-mark path, g.mark-area.role-mark path',
+      );
+      expect(await marks.count()).toBeGreaterThan(0);
+      // Each figure says what to look for, and describes itself to a screen reader.
+      expect((await figure.locator('.chart-caption').textContent())?.trim()).toMatch(/^[A-Z].+\.$/);
+      expect(await figure.locator('[role="img"]').getAttribute('aria-label')).toMatch(/^Chart /);
     }
+    // The knee is marked on the throughput chart.
+    await expect(page.locator('#chart-throughput svg').textContent()).resolves.toContain('recommended 12');
+    expect(await page.locator('.not-drawn').count()).toBe(0);
   });
 
-  it('shows the summary and the trial table', async () => {
-    await expect(page.locator('.summary .headline').textContent()).resolves.toBe(
-      'Highest measured throughput: 2,329.5 req/s at max = 8 (t004); p99 there 23.0 ms.',
-    );
-    expect(await page.locator('section.trials tbody tr').count()).toBe(6);
+  it('shows the trial table', async () => {
+    expect(await report.page.locator('section.trials tbody tr').count()).toBe(48);
   });
 
   it('logs no console errors (a CSP violation would be one)', () => {
-    expect(consoleErrors).toEqual([]);
+    expect(report.consoleErrors).toEqual([]);
+    expect(hostile.consoleErrors).toEqual([]);
   });
 
   it('requests nothing but the page itself', () => {
-    expect(requests).toEqual([pageUrl]);
-    expect(failedRequests).toEqual([]);
+    expect(report.requests).toEqual([report.url]);
+    expect(report.failedRequests).toEqual([]);
+    expect(hostile.requests).toEqual([hostile.url]);
+  });
+
+  it('shows a hostile target name as text: no script element, no dialog', async () => {
+    const { page } = hostile;
+    await expect(page.getByText(ATTACK).first().isVisible()).resolves.toBe(true);
+    expect(await page.title()).toContain(ATTACK);
+    expect(await page.locator('script').count()).toBe(0);
+    expect(hostile.dialogs).toEqual([]);
   });
 
   it('keeps the charts in print layout, and saves a screenshot', async () => {
+    const { page } = report;
     await page.emulateMedia({ media: 'print' });
     for (const svg of await page.locator('figure.chart svg').all()) {
       expect((await svg.boundingBox())?.width ?? 0).toBeGreaterThan(100);
     }
+    // No page break inside a figure. (An expression string: this suite is typed without the DOM library.)
+    const breaks = await page.evaluate(
+      "[...document.querySelectorAll('figure.chart')].map((f) => getComputedStyle(f).breakInside)",
+    );
+    expect(breaks).toEqual(CHART_IDS.map(() => 'avoid'));
     await page.emulateMedia({ media: 'screen' });
     await mkdir(artifactsDir, { recursive: true });
-    await page.screenshot({ path: join(artifactsDir, 'report.png'), fullPage: true });
-    expect(existsSync(join(artifactsDir, 'report.png'))).toBe(true);
+    const screenshot = join(artifactsDir, 'report.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    expect(existsSync(screenshot)).toBe(true);
+    console.log(`report screenshot: ${screenshot}`);
   });
 });

@@ -64,7 +64,7 @@ describe('renderCharts', () => {
   });
 
   it('draws no chart when nothing was swept', async () => {
-    expect(await renderCharts({ ...view, sweep: null })).toEqual([]);
+    expect(await renderCharts({ ...view, charts: { ...view.charts, poolSize: [] } })).toEqual([]);
   });
 });
 

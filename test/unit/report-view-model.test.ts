@@ -52,32 +52,36 @@ describe('buildReportView from the sweep-small fixture', () => {
   });
 
   it('puts only completed trials in the chart lines, invalid ones apart, errored ones in a note', () => {
-    const sweep = buildReportView(run.manifest, run.trials).sweep;
+    const charts = buildReportView(run.manifest, run.trials).charts;
+    const sweep = charts.poolSize[0];
+    expect(charts.poolSize).toHaveLength(1);
+    expect(sweep?.pool).toBeNull();
     expect(sweep?.knob).toBe('max');
     expect(sweep?.scale).toBe('log2');
     expect(sweep?.ticks).toEqual([1, 2, 4, 8, 16, 32]);
-    expect(sweep?.throughput.map((p) => [p.knob, p.throughput, p.trialIds])).toEqual([
+    expect(sweep?.sizes.map((p) => [p.n, p.throughput, p.trialIds])).toEqual([
       [1, 615.3, ['t001']],
       [2, 1184.1, ['t002']],
       [4, 2205.1, ['t003']],
       [8, 2329.5, ['t004']],
     ]);
-    expect(sweep?.latency.filter((p) => p.percentile === 'p99').map((p) => [p.knob, p.ms])).toEqual([
+    expect(sweep?.sizes.map((p) => [p.n, p.p99Ms])).toEqual([
       [1, 74.047],
       [2, 41.023],
       [4, 23.007],
       [8, 23.007],
     ]);
-    expect(sweep?.latency.filter((p) => p.percentile === 'p50').map((p) => p.ms)).toEqual([
-      35.007, 18.015, 10.007, 9.007,
-    ]);
-    const lineIds = [...(sweep?.throughput ?? []), ...(sweep?.latency ?? [])].flatMap((p) => p.trialIds);
+    expect(sweep?.sizes.map((p) => p.p50Ms)).toEqual([35.007, 18.015, 10.007, 9.007]);
+    const lineIds = (sweep?.sizes ?? []).flatMap((p) => p.trialIds);
     expect(lineIds).not.toContain('t005');
     expect(lineIds).not.toContain('t006');
     expect(sweep?.excluded).toEqual([
-      { trialId: 't005', knob: 16, throughput: 2369.2, p50Ms: 9.007, p99Ms: 23.007 },
+      { trialId: 't005', n: 16, throughput: 2369.2, p50Ms: 9.007, p99Ms: 23.007 },
     ]);
-    expect(sweep?.notPlotted).toEqual(['t006 (max = 32): errored, no figures']);
+    expect(charts.notPlotted).toEqual(['t006 (max = 32): errored, no figures']);
+    // A plain run draws only these two charts, and lists nothing as missing.
+    expect(charts.notDrawn).toEqual([]);
+    expect(sweep?.errors).toBeNull();
   });
 
   it('formats every trial row, with the reason or error of those that did not complete', () => {
@@ -176,7 +180,7 @@ describe('buildReportView with repetitions and edge cases', () => {
     expect(view.summary.headline).toBe(
       'Highest measured throughput: 2,300.0 req/s at max = 4 (median of a, b, c); p99 there 25.0 ms.',
     );
-    expect(view.sweep?.throughput.map((p) => [p.knob, p.throughput])).toEqual([
+    expect(view.charts.poolSize[0]?.sizes.map((p) => [p.n, p.throughput])).toEqual([
       [4, 2300],
       [8, 2300],
     ]);
@@ -189,14 +193,14 @@ describe('buildReportView with repetitions and edge cases', () => {
     );
     expect(view.summary.best).toBeNull();
     expect(view.summary.headline).toBe('No trial completed, so nothing here measures the target.');
-    expect(view.sweep?.throughput).toEqual([]);
-    expect(view.sweep?.excluded.map((p) => p.trialId)).toEqual(['t005']);
+    expect(view.charts.poolSize[0]?.sizes).toEqual([]);
+    expect(view.charts.poolSize[0]?.excluded.map((p) => p.trialId)).toEqual(['t005']);
   });
 
   it('has no sweep (and no charts data) for a run without one', () => {
     const { sweep: _sweep, ...manifest } = run.manifest;
     const view = buildReportView(manifest, [completed(run.trials, 't004')]);
-    expect(view.sweep).toBeNull();
+    expect(view.charts.poolSize).toEqual([]);
     expect(view.header.sweep).toBeNull();
     expect(view.summary.headline).toBe(
       'Highest measured throughput: 2,329.5 req/s (t004); p99 there 23.0 ms.',
@@ -206,7 +210,7 @@ describe('buildReportView with repetitions and edge cases', () => {
   it('uses a linear axis when a swept value is not positive', () => {
     const t002 = completed(run.trials, 't002');
     const zero: CompletedTrial = { ...t002, id: 'z', knobs: { ...t002.knobs, max: 0 } };
-    expect(buildReportView(run.manifest, [zero, t002]).sweep?.scale).toBe('linear');
+    expect(buildReportView(run.manifest, [zero, t002]).charts.poolSize[0]?.scale).toBe('linear');
   });
 });
 
