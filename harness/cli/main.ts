@@ -11,6 +11,7 @@ import {
   usageError,
 } from '../errors.ts';
 import type { Host } from '../host/host.ts';
+import { compareCommand } from './compare.ts';
 import { packageRoot } from './options.ts';
 import { reportCommand } from './report.ts';
 import { targetsCommand } from './targets.ts';
@@ -50,6 +51,7 @@ export async function main(host: Host): Promise<number> {
     tune: tuneCommand(host, version, record),
     run: runTrialCommand(host, version, record),
     report: reportCommand(host, record),
+    compare: compareCommand(host, record),
     targets: targetsCommand(host, record),
   };
   const names = Object.keys(subCommands);

@@ -43,6 +43,10 @@ export const runArgs = {
     description: 'hold a knob at a value (repeatable), e.g. --set max=8',
   },
   quick: { type: 'boolean', description: 'short durations: a fast look, and the CI smoke run' },
+  baseline: {
+    type: 'string',
+    description: 'compare with this run directory or summary.json afterwards; exit 4 on a regression',
+  },
   json: {
     type: 'boolean',
     description: 'print the outcome as JSON on stdout (progress still goes to stderr)',

@@ -1,7 +1,9 @@
+import path from 'node:path';
 import { defineCommand } from 'citty';
 import { summarizeSweep } from '../analysis/sweep-summary.ts';
 import { ExitCode } from '../errors.ts';
 import type { Host } from '../host/host.ts';
+import { loadComparableRun } from '../report/comparable-run.ts';
 import { type RunOutcome, runOnce, tune } from '../tuning/tune.ts';
 import type { CommandResult } from './main.ts';
 import { checkFlags, chooseProgress, loadPlan, runArgs, runEnvironment } from './options.ts';
@@ -16,6 +18,12 @@ async function execute(
 ): Promise<CommandResult> {
   checkFlags(rawArgs, runArgs);
   const { plan, baseDir } = await loadPlan(host, args, rawArgs);
+  // Load the baseline before any load: a wrong path is exit 2 now, not after minutes of trials.
+  const baseline =
+    typeof args.baseline === 'string' && args.baseline !== ''
+      ? await loadComparableRun(path.resolve(host.cwd, args.baseline))
+      : undefined;
+  const options = baseline === undefined ? {} : { baseline };
   const controller = new AbortController();
   const stopListening = host.onInterrupt((signal) => {
     host.stderr.write(`\npooltune: ${signal}: stopping load and the target (again to force)\n`);
@@ -28,7 +36,8 @@ async function execute(
         ? chooseProgress({ ...host, stderr: { ...host.stderr, isTTY: false } }, plan.knobs)
         : chooseProgress(host, plan.knobs);
     const environment = runEnvironment(host, baseDir, controller.signal, progress, version);
-    outcome = kind === 'tune' ? await tune(plan, environment) : await runOnce(plan, environment);
+    outcome =
+      kind === 'tune' ? await tune(plan, environment, options) : await runOnce(plan, environment, options);
   } finally {
     stopListening();
   }
@@ -36,7 +45,21 @@ async function execute(
   for (const warning of outcome.warnings) host.stderr.write(`warning: ${warning}\n`);
   if (args.json === true) {
     host.stdout.write(
-      `${JSON.stringify({ runDir: outcome.runDir, report: outcome.reportPath, interrupted: outcome.interrupted, ...summary }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          runDir: outcome.runDir,
+          report: outcome.reportPath,
+          interrupted: outcome.interrupted,
+          verdict: outcome.summary.verdict,
+          slo: outcome.summary.slo.status,
+          ...(outcome.summary.regression === undefined ? {} : { regression: outcome.summary.regression }),
+          ...(outcome.comparisonPath === undefined ? {} : { comparison: outcome.comparisonPath }),
+          exitCode: outcome.interrupted ? ExitCode.interrupted : outcome.summary.exitCode,
+          ...summary,
+        },
+        null,
+        2,
+      )}\n`,
     );
   } else {
     const { statuses, best } = summary;
@@ -48,13 +71,28 @@ async function execute(
         `best measured: ${best.knob}=${best.value} at ${best.throughput.toFixed(0)} req/s, p99 ${best.p99Ms.toFixed(1)} ms (${best.trial})\n`,
       );
     }
+    host.stdout.write(`SLO: ${outcome.summary.slo.status}; verdict: ${outcome.summary.verdict}\n`);
+    for (const check of outcome.summary.slo.checks.filter((c) => c.status === 'fail')) {
+      host.stdout.write(
+        `  failed: ${check.pool === '' ? '' : `${check.pool}: `}${check.name} (${check.detail})\n`,
+      );
+    }
+    const regression = outcome.summary.regression;
+    if (regression !== undefined) {
+      host.stdout.write(
+        regression.regressed
+          ? `REGRESSION against ${regression.baseline}: ${regression.regressions.join('; ')}\n`
+          : `no regression against ${regression.baseline} (${regression.compared} points compared)\n`,
+      );
+    }
+    if (outcome.comparisonPath !== undefined) host.stdout.write(`comparison: ${outcome.comparisonPath}\n`);
     host.stdout.write(`report: ${outcome.reportPath}\n`);
   }
   if (outcome.interrupted) {
     host.stderr.write(`interrupted: the trials measured so far are in ${outcome.runDir}/trials.jsonl\n`);
     return { code: ExitCode.interrupted };
   }
-  return { code: ExitCode.ok };
+  return { code: outcome.summary.exitCode as CommandResult['code'] };
 }
 
 /** `pooltune tune`: sweep the pool size on a target and write the report. */

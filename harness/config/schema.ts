@@ -205,6 +205,16 @@ export const configSchema = z
     /** Where run directories are written. */
     outDir: z.string().min(1).default('reports/out'),
     seed: z.number().int().default(1),
+    /** Regression gates of `pooltune compare` and `tune --baseline`; their flags override these. */
+    compare: z
+      .object({
+        /** A p99 rise above this share (0.1 = +10%), beyond the noise, is a regression. */
+        p99Threshold: z.number().min(0).default(0.1),
+        /** A throughput drop above this share (0.1 = −10%), beyond the noise, is a regression. */
+        throughputThreshold: z.number().min(0).lt(1).default(0.1),
+      })
+      .strict()
+      .default({ p99Threshold: 0.1, throughputThreshold: 0.1 }),
   })
   .strict();
 

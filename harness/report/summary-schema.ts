@@ -8,7 +8,12 @@ import { z } from 'zod';
 export const SUMMARY_SCHEMA_VERSION = 1;
 
 const knobValue = z.union([z.number(), z.boolean(), z.string()]);
-const interval = z.object({ low: z.number(), high: z.number() }).strict();
+const interval = z
+  .object({ low: z.number(), high: z.number() })
+  .strict()
+  .describe('A 95% bootstrap interval over the repetitions: low .. high.');
+const trialIds = (what: string) =>
+  z.array(z.string()).describe(`Ids of the trials ${what} (see trials.jsonl).`);
 
 /** pass / warn / fail / not-checked: the statuses of checklist items, SLO checks and the overall verdict. */
 export const checkStatus = z.enum(['pass', 'warn', 'fail', 'not-checked']);
@@ -16,87 +21,110 @@ export const checkStatus = z.enum(['pass', 'warn', 'fail', 'not-checked']);
 /** One SLO threshold checked on measured trials (step 6's checks at peak and in bursts). */
 export const sloCheckSchema = z
   .object({
-    /** Stable, e.g. `pg/peak@1500/p99`. */
-    id: z.string(),
-    pool: z.string(),
-    scenario: z.string(),
-    metric: z.enum(['p99', 'errorRate', 'poolUse', 'measured']),
-    /** Human-readable, e.g. `peak@1500: p99 <= 250 ms`. */
-    name: z.string(),
-    threshold: z.number().optional(),
-    observed: z.number().optional(),
-    unit: z.string(),
-    status: checkStatus,
-    detail: z.string(),
-    trials: z.array(z.string()),
+    id: z.string().describe('Stable identifier, e.g. `pg/peak@1500/p99`.'),
+    pool: z.string().describe('The pool checked; empty for a single-point run (`pooltune run`).'),
+    scenario: z.string().describe('The load it was checked under, e.g. `peak@1500` or `burst@2250`.'),
+    metric: z
+      .enum(['p99', 'errorRate', 'poolUse', 'measured'])
+      .describe(
+        'p99 latency, error rate, pool use (share of the pool maximum in use), or `measured`: whether the point completed at all.',
+      ),
+    name: z.string().describe('Human-readable, e.g. `peak@1500: p99 <= 250 ms`.'),
+    threshold: z.number().optional().describe('The limit, in `unit`; absent when the check has none.'),
+    observed: z
+      .number()
+      .optional()
+      .describe('The measured value, in `unit`; absent when nothing was measured.'),
+    unit: z.string().describe('`ms`, `ratio` (0..1), or empty.'),
+    status: checkStatus.describe(
+      'fail breaks the SLO; warn is pool use above its limit: headroom, not the SLO.',
+    ),
+    detail: z.string().describe('The finding in words, e.g. `p99 22.7 ms`.'),
+    trials: trialIds('checked'),
   })
-  .strict();
+  .strict()
+  .describe('One SLO threshold checked on measured trials.');
 
 /** One knob of a recommendation, as a diff against the settings the run started from. */
 export const settingSchema = z
   .object({
-    knob: z.string(),
-    role: z.string(),
-    /** The value the run started from (config or target default), when there was one. */
-    current: knobValue.optional(),
-    recommended: z.number(),
-    unit: z.string(),
-    changed: z.boolean(),
+    knob: z.string().describe('The knob as the pool library names it, e.g. `max` or `idleTimeoutMillis`.'),
+    role: z
+      .string()
+      .describe(
+        'What the knob does: `size`, `idleTimeout`, `connectTimeout`, `readTimeout`, `maxLifetime`, ...',
+      ),
+    current: knobValue
+      .optional()
+      .describe('The value the run started from (config or target default), when there was one.'),
+    recommended: z.number().describe('The value to ship, in `unit`.'),
+    unit: z.string().describe('`ms`, `s`, or empty for a count.'),
+    changed: z.boolean().describe('Whether `recommended` differs from `current`.'),
     interval: interval.optional(),
-    rule: z.string(),
-    evidence: z.array(z.string()),
+    rule: z.string().describe('The rule that chose the value, with the figures it used.'),
+    evidence: trialIds('the value rests on'),
   })
-  .strict();
+  .strict()
+  .describe('One knob of a recommendation, as a diff against the settings the run started from.');
 
 const estimate = z
   .object({ value: z.number(), low: z.number().optional(), high: z.number().optional() })
-  .strict();
+  .strict()
+  .describe('A median, with its 95% bootstrap interval (low .. high) when there were repetitions.');
 
 export const recommendationSchema = z
   .object({
-    pool: z.string(),
-    library: z.string(),
+    pool: z.string().describe('The pool, as the target names it.'),
+    library: z.string().describe('The pool library, e.g. `node-postgres`.'),
     settings: z.array(settingSchema),
-    /** Median figures at the peak rate with the recommended settings (95% bootstrap intervals). */
     expectedAtPeak: z
-      .object({ throughput: estimate, p99Ms: estimate, errorRate: z.number() })
+      .object({
+        throughput: estimate.describe('Requests per second.'),
+        p99Ms: estimate.describe('p99 latency, ms.'),
+        errorRate: z.number().describe('Share of requests that failed (0..1).'),
+      })
       .strict()
-      .optional(),
-    /** Recommended against starting settings at the steady rate (steps 2 and 3). */
+      .optional()
+      .describe('Median figures at the peak rate with the recommended settings (95% bootstrap intervals).'),
     gains: z
       .array(
         z
           .object({
             metric: z.enum(['p50Ms', 'p99Ms', 'p999Ms', 'throughput', 'errorRate']),
-            before: z.number(),
-            after: z.number(),
-            /** (after − before) / before, with a 95% bootstrap interval when there were repetitions. */
-            change: estimate,
+            before: z.number().describe('Median with the starting settings.'),
+            after: z.number().describe('Median with the recommended settings.'),
+            change: estimate.describe(
+              '(after − before) / before (for errorRate: after − before), with a 95% bootstrap interval when there were repetitions.',
+            ),
           })
           .strict(),
       )
-      .optional(),
+      .optional()
+      .describe('Recommended against starting settings at the steady rate (steps 2 and 3).'),
   })
-  .strict();
+  .strict()
+  .describe('The settings to ship for one pool and what to expect from them.');
 
 export const checklistItemSchema = z
   .object({
-    id: z.string(),
+    id: z.string().describe('Stable identifier, e.g. `timeouts-set`.'),
     title: z.string(),
-    status: checkStatus,
-    evidence: z.string(),
-    trials: z.array(z.string()),
+    status: checkStatus.describe('not-checked: the run has no evidence either way (never a guessed pass).'),
+    evidence: z.string().describe('What the run saw, or why the item was not checked.'),
+    trials: trialIds('behind the evidence'),
   })
-  .strict();
+  .strict()
+  .describe('One item of the connection-management decision checklist.');
 
 export const riskSchema = z
   .object({
-    id: z.string(),
+    id: z.string().describe('Stable identifier, e.g. `pg/fleet-budget`.'),
     severity: z.enum(['warn', 'fail']),
     message: z.string(),
-    trials: z.array(z.string()),
+    trials: trialIds('behind it'),
   })
-  .strict();
+  .strict()
+  .describe('Something the run found that could hurt in production.');
 
 /**
  * One comparable point: every repetition of the same (scenario, knob values) in a run, with its merged
@@ -104,69 +132,93 @@ export const riskSchema = z
  */
 export const comparablePointSchema = z
   .object({
-    /** `scenario|knob=value,...` with knobs sorted by name: equal keys are comparable across runs. */
-    key: z.string(),
+    key: z
+      .string()
+      .describe(
+        '`scenario|knob=value,...` with knobs sorted by name: equal keys are comparable across runs.',
+      ),
     scenario: z.string(),
-    step: z.string(),
-    knobs: z.record(z.string(), knobValue),
-    trials: z.array(z.string()),
-    throughputs: z.array(z.number()),
-    p99Ms: z.array(z.number()),
-    errorRates: z.array(z.number()),
-    /** Merged HdrHistogram of response latency in µs, compressed and base64-encoded. */
-    histogram: z.string(),
+    step: z.string().describe('The tuning step that measured it.'),
+    knobs: z.record(z.string(), knobValue).describe('The knob values of the point.'),
+    trials: trialIds('of its repetitions'),
+    throughputs: z.array(z.number()).describe('Requests per second, one per repetition.'),
+    p99Ms: z.array(z.number()).describe('p99 latency in ms, one per repetition.'),
+    errorRates: z.array(z.number()).describe('Share of requests that failed (0..1), one per repetition.'),
+    histogram: z
+      .string()
+      .describe('Merged HdrHistogram of response latency in µs, compressed and base64-encoded.'),
   })
-  .strict();
+  .strict()
+  .describe('Every repetition of one (scenario, knob values) point, for `pooltune compare`.');
 
 export const regressionSchema = z
   .object({
-    baseline: z.string(),
+    baseline: z.string().describe('The baseline run compared with.'),
     regressed: z.boolean(),
-    compared: z.number().int(),
-    regressions: z.array(z.string()),
+    compared: z.number().int().describe('Points comparable between the two runs.'),
+    regressions: z.array(z.string()).describe('One line per regressed point.'),
   })
-  .strict();
+  .strict()
+  .describe('The comparison with a baseline run.');
 
 export const runSummarySchema = z
   .object({
-    $schema: z.string().optional(),
-    schemaVersion: z.literal(SUMMARY_SCHEMA_VERSION),
-    runId: z.string(),
-    createdAt: z.string(),
-    command: z.enum(['tune', 'run']),
+    $schema: z.string().optional().describe('The URL of this JSON Schema.'),
+    schemaVersion: z.literal(SUMMARY_SCHEMA_VERSION).describe('Bumped by changes that break readers.'),
+    runId: z.string().describe('The run directory name, e.g. `20261124-171506-http-pg-zi8t`.'),
+    createdAt: z.string().describe('When the run was created, ISO 8601 in UTC.'),
+    command: z.enum(['tune', 'run']).describe('`tune` (the tuning method) or `run` (one configuration).'),
     pooltuneVersion: z.string(),
-    target: z.object({ name: z.string(), entry: z.string(), services: z.array(z.string()) }).strict(),
-    scenario: z.string(),
-    driver: z.string(),
-    runtime: z.string(),
-    /** fail when an SLO check failed, or a regression was found; warn when a checklist item or risk warns. */
-    verdict: checkStatus,
-    /** The process exit code this run maps to (see the README's table). */
-    exitCode: z.number().int(),
+    target: z
+      .object({
+        name: z.string(),
+        entry: z.string().describe('The service the load was sent to.'),
+        services: z.array(z.string()).describe('Every service started, in start order.'),
+      })
+      .strict()
+      .describe('The system under test.'),
+    scenario: z.string().describe('The load scenario.'),
+    driver: z.string().describe('The load generator: `autocannon`, `arrival-rate` or `k6`.'),
+    runtime: z.string().describe('How the services were started, e.g. `process`.'),
+    verdict: checkStatus.describe(
+      'fail when an SLO check, a checklist item or a risk fails, or a regression was found; warn when one warns.',
+    ),
+    exitCode: z
+      .number()
+      .int()
+      .describe('The process exit code this run maps to: 0 ok, 3 SLO failed, 4 regression (see the README).'),
     slo: z
       .object({
-        p99Ms: z.number(),
-        errorRate: z.number(),
-        status: checkStatus,
+        p99Ms: z.number().describe('The p99 latency objective, ms.'),
+        errorRate: z.number().describe('The highest acceptable share of failed requests (0..1).'),
+        status: checkStatus.describe('The worst status of the checks; not-checked when none was made.'),
         checks: z.array(sloCheckSchema),
       })
-      .strict(),
-    recommendations: z.array(recommendationSchema),
+      .strict()
+      .describe('The service-level objective and its checks at the recommended settings.'),
+    recommendations: z
+      .array(recommendationSchema)
+      .describe('One per tuned pool, in the order the method tuned them.'),
     checklist: z.array(checklistItemSchema),
     risks: z.array(riskSchema),
     trials: z
       .object({
         total: z.number().int(),
         completed: z.number().int(),
-        invalid: z.number().int(),
+        invalid: z
+          .number()
+          .int()
+          .describe('Limited by the load generator, not the target: left out of fits.'),
         errored: z.number().int(),
         aborted: z.number().int(),
       })
-      .strict(),
-    points: z.array(comparablePointSchema),
+      .strict()
+      .describe('How many trials ran, by outcome.'),
+    points: z.array(comparablePointSchema).describe('The comparable points of the run.'),
     regression: regressionSchema.optional(),
   })
-  .strict();
+  .strict()
+  .describe('What a pooltune run decided (`summary.json`).');
 
 export type CheckStatus = z.infer<typeof checkStatus>;
 export type SloCheck = z.infer<typeof sloCheckSchema>;

@@ -10,6 +10,12 @@ export interface RunPaths {
   readonly trials: string;
   readonly report: string;
   readonly analysis: string;
+  readonly summaryJson: string;
+  readonly junit: string;
+  readonly summaryMd: string;
+  readonly trialsCsv: string;
+  /** The comparison with a baseline (`tune --baseline`, `pooltune compare`). */
+  readonly comparison: string;
   readonly logs: string;
 }
 
@@ -21,6 +27,11 @@ export function runPaths(dir: string): RunPaths {
     trials: path.join(dir, 'trials.jsonl'),
     report: path.join(dir, 'report.html'),
     analysis: path.join(dir, 'analysis.json'),
+    summaryJson: path.join(dir, 'summary.json'),
+    junit: path.join(dir, 'junit.xml'),
+    summaryMd: path.join(dir, 'summary.md'),
+    trialsCsv: path.join(dir, 'trials.csv'),
+    comparison: path.join(dir, 'comparison.html'),
     logs: path.join(dir, 'logs'),
   };
 }

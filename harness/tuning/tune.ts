@@ -6,7 +6,10 @@ import type { Plan } from '../config/plan.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { createDriver } from '../drivers/index.ts';
 import { usageError } from '../errors.ts';
-import { writeReport } from '../report/write-report.ts';
+import type { LoadedRun } from '../report/comparable-run.ts';
+import { compareRunPaths } from '../report/compare-report.ts';
+import type { RunSummary } from '../report/summary-schema.ts';
+import { writeRunOutputs } from '../report/write-report.ts';
 import type { Manifest } from '../results/manifest.ts';
 import { maskSecrets } from '../results/mask.ts';
 import { createRunDir, makeRunId, type RunPaths, writeAnalysis, writeManifest } from '../results/run-dir.ts';
@@ -61,31 +64,51 @@ export interface RunOutcome {
   readonly trials: readonly TrialResult[];
   readonly interrupted: boolean;
   readonly warnings: readonly string[];
+  /** What `summary.json` holds: verdicts, recommendation and the exit code they map to. */
+  readonly summary: RunSummary;
+  /** The comparison report, when the run was compared with a baseline. */
+  readonly comparisonPath?: string;
+}
+
+/** Options of a tune or single-point run. */
+export interface RunOptions {
+  /** A run to compare with once the trials are done (loaded up front, so a bad path fails before any load). */
+  readonly baseline?: LoadedRun;
 }
 
 /** `pooltune tune`: the seven-step method on the plan's target, then the report. */
-export function tune(plan: Plan, environment: RunEnvironment): Promise<RunOutcome> {
+export function tune(plan: Plan, environment: RunEnvironment, options: RunOptions = {}): Promise<RunOutcome> {
   if (plan.pools.length === 0) {
     throw usageError(
       `target "${plan.target.name}" declares no pool`,
       'add `pools` (or the `poolKnob` shorthand) to the target',
     );
   }
-  return execute(plan, environment, 'tune', (session) => runMethod(session));
+  return execute(plan, environment, 'tune', (session) => runMethod(session), options);
 }
 
 /** `pooltune run`: one point with the plan's knob values under the plan's scenario. */
-export function runOnce(plan: Plan, environment: RunEnvironment): Promise<RunOutcome> {
+export function runOnce(
+  plan: Plan,
+  environment: RunEnvironment,
+  options: RunOptions = {},
+): Promise<RunOutcome> {
   const scenario = plan.config.quick ? scaleScenario(plan.scenario, 0.25) : plan.scenario;
-  return execute(plan, environment, 'run', async (session) => {
-    await session.point({
-      step: 'single',
-      knobs: plan.knobs,
-      scenario,
-      repetitions: plan.config.repetitions,
-    });
-    return undefined;
-  });
+  return execute(
+    plan,
+    environment,
+    'run',
+    async (session) => {
+      await session.point({
+        step: 'single',
+        knobs: plan.knobs,
+        scenario,
+        repetitions: plan.config.repetitions,
+      });
+      return undefined;
+    },
+    options,
+  );
 }
 
 /** The driver for each scenario: the configured one where it can run it, else the model's default. */
@@ -104,6 +127,7 @@ async function execute(
   environment: RunEnvironment,
   command: Manifest['command'],
   body: (session: Session) => Promise<MethodOutcome | undefined>,
+  options: RunOptions,
 ): Promise<RunOutcome> {
   const { progress } = environment;
   const drivers = driverChooser(plan, environment.env);
@@ -148,10 +172,27 @@ async function execute(
   }
   progress.end();
   const warnings: string[] = [];
-  const reportPath = await writeReport(paths.dir, { onWarning: (warning) => warnings.push(warning) });
+  progress.log('writing report.html, summary.json, junit.xml, summary.md and trials.csv');
+  let outputs = await writeRunOutputs(paths.dir, { onWarning: (warning) => warnings.push(warning) });
   const interrupted =
     environment.signal.aborted || session.trials.some((trial) => trial.status === 'aborted');
-  return { runDir: paths.dir, reportPath, trials: session.trials, interrupted, warnings };
+  // The outputs are written before the comparison: a baseline that cannot be compared loses nothing.
+  let comparison: string | undefined;
+  if (options.baseline !== undefined && !interrupted) {
+    progress.log(`comparing with the baseline ${options.baseline.label}`);
+    const compared = await compareRunPaths(options.baseline, paths.dir, plan.config.compare);
+    comparison = compared.report;
+    outputs = await writeRunOutputs(paths.dir, { regression: compared.regression });
+  }
+  return {
+    runDir: paths.dir,
+    reportPath: outputs.report,
+    trials: session.trials,
+    interrupted,
+    warnings,
+    summary: outputs.summary,
+    ...(comparison === undefined ? {} : { comparisonPath: comparison }),
+  };
 }
 
 function makeManifest(

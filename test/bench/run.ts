@@ -1,8 +1,9 @@
-// `npm run bench [-- drivers|search|tune]`: benchmarks, each printing ratios against a reference
+// `npm run bench [-- drivers|search|tune|report]`: benchmarks, each printing ratios against a reference
 // measured in the same run. Nothing here asserts a time: on a shared 2-core machine timing belongs in
 // figures, not in pass/fail.
 import '../../harness/polyfills.ts';
 import { benchDrivers } from './drivers.ts';
+import { benchReport } from './report.ts';
 import { benchSearch } from './search.ts';
 import { benchTuneTime } from './tune-time.ts';
 
@@ -11,6 +12,7 @@ const benches = {
   drivers: ['harness autocannon vs raw autocannon CLI; arrival-rate CPU per 10k requests', benchDrivers],
   search: ['adaptive pool search vs an exhaustive grid on http-pg', benchSearch],
   tune: ['wall time of pooltune tune and tune --quick', benchTuneTime],
+  report: ['rendering every output of a 200-trial run, against the 2 s and 1.5 MB budgets', benchReport],
 } as const;
 
 const chosen = process.argv.slice(2).filter((name): name is keyof typeof benches => name in benches);

@@ -3,9 +3,11 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../harness/cli/main.ts';
 import { ExitCode } from '../../harness/errors.ts';
+import { runSummarySchema } from '../../harness/report/summary-schema.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
 import { fakeHost } from '../helpers/fake-host.ts';
 
@@ -36,12 +38,38 @@ async function processesMatching(needle: string): Promise<string[]> {
 }
 
 describe('pooltune tune --quick, end to end on the bundled target', () => {
-  it('runs the method on at least five pool sizes and writes the report, then re-renders it from the saved results', async () => {
+  it('runs the method on at least five pool sizes, writes the report and the CI outputs, compares with a baseline, then re-renders it from the saved results', async () => {
     const out = path.join(dir, 'out');
-    const { code, out: stdout, err } = await cli(['tune', '--quick', '--json', '--out', out]);
-    expect(code, err).toBe(ExitCode.ok);
-    const outcome = JSON.parse(stdout) as { runDir: string; report: string; statuses: { completed: number } };
+    // The committed full tune of the same target is the baseline: 8 of its points match a quick tune's.
+    const baseline = fileURLToPath(new URL('../fixtures/runs/tune-http-pg/', import.meta.url));
+    const {
+      code,
+      out: stdout,
+      err,
+    } = await cli(['tune', '--quick', '--json', '--out', out, '--baseline', baseline]);
+    const outcome = JSON.parse(stdout) as {
+      runDir: string;
+      report: string;
+      comparison: string;
+      exitCode: number;
+      statuses: { completed: number };
+    };
+    // Quick trials against a full run may or may not regress; either way the code is the summary's.
+    expect([ExitCode.ok, ExitCode.regression], err).toContain(code);
+    expect(outcome.exitCode).toBe(code);
     expect((await stat(outcome.report)).size).toBeGreaterThan(10_000);
+    const summary = runSummarySchema.parse(
+      JSON.parse(await readFile(path.join(outcome.runDir, 'summary.json'), 'utf8')),
+    );
+    expect(summary.exitCode).toBe(code);
+    expect(summary.regression?.baseline).toBe('20261124-171506-http-pg-zi8t');
+    expect(summary.regression?.compared).toBeGreaterThanOrEqual(5);
+    expect(summary.recommendations[0]?.settings.map((s) => s.knob)).toContain('max');
+    expect(await readFile(path.join(outcome.runDir, 'junit.xml'), 'utf8')).toContain('<testsuites');
+    expect(await readFile(path.join(outcome.runDir, 'summary.md'), 'utf8')).toContain('max');
+    const csv = await readFile(path.join(outcome.runDir, 'trials.csv'), 'utf8');
+    expect(csv.trimEnd().split('\r\n')).toHaveLength(summary.trials.total + 1);
+    expect(await readFile(outcome.comparison, 'utf8')).toContain('<svg');
     const { trials } = await readTrialLog(path.join(outcome.runDir, 'trials.jsonl'));
     const sizes = new Set(trials.filter((t) => t.status === 'completed').map((t) => t.knobs.max));
     expect(sizes.size).toBeGreaterThanOrEqual(5);
@@ -49,7 +77,8 @@ describe('pooltune tune --quick, end to end on the bundled target', () => {
     expect(err.match(/\[\d+\/\d+\] t\d{3} /g)?.length).toBe(trials.length * 2);
     const html = await readFile(outcome.report, 'utf8');
     expect(html.match(/<svg/g)?.length).toBeGreaterThanOrEqual(2);
-    expect(html).toContain('Recommended settings');
+    expect(html).toContain('what to ship');
+    expect(html).toContain('Decision checklist');
     // Every step of the method left its evidence in the analysis.
     const analysis = JSON.parse(await readFile(path.join(outcome.runDir, 'analysis.json'), 'utf8')) as {
       steps: { step: number }[];
