@@ -1,3 +1,4 @@
+import { maskUrl } from '../results/mask.ts';
 import type { KnobValue, TrialResult } from '../results/trial.ts';
 import { isMeasured } from '../results/trial.ts';
 
@@ -59,7 +60,7 @@ export function trialsCsv(trials: readonly TrialResult[]): string {
     const knobs = knobNames.map((name): Cell => trial.knobs[name] as KnobValue | undefined);
     const figures = figureColumns.map(([, read]) => (isMeasured(trial) ? read(trial) : undefined));
     const detail =
-      trial.status === 'completed' ? '' : trial.status === 'errored' ? trial.error : trial.reason;
+      trial.status === 'completed' ? '' : trial.status === 'errored' ? maskUrl(trial.error) : trial.reason;
     return [
       trial.id,
       trial.step,

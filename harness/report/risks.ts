@@ -1,3 +1,4 @@
+import { maskUrl } from '../results/mask.ts';
 import type { RunEvidence } from './run-evidence.ts';
 import type { Risk } from './summary-schema.ts';
 
@@ -65,7 +66,7 @@ export function buildRisks(run: RunEvidence): Risk[] {
     risks.push({
       id: 'errored-trials',
       severity: 'warn',
-      message: `${errored.length} trial(s) failed and carry no figures: ${[...new Set(errored.map((t) => t.error))].join('; ')}`,
+      message: `${errored.length} trial(s) failed and carry no figures: ${[...new Set(errored.map((t) => maskUrl(t.error)))].join('; ')}`,
       trials: errored.map((trial) => trial.id),
     });
   }

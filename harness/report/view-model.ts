@@ -1,4 +1,5 @@
 import type { Manifest } from '../results/manifest.ts';
+import { maskUrl } from '../results/mask.ts';
 import type { KnobValue, KnobValues, MeasuredTrial, TrialResult } from '../results/trial.ts';
 import type { MethodOutcome } from '../tuning/method.ts';
 import { buildChartData, type ChartData } from './chart-data.ts';
@@ -277,7 +278,7 @@ function buildRow(trial: TrialResult, fixed: KnobValues): TrialRow {
     case 'invalid':
       return { ...common, detail: trial.reason, logTail: [], ...measuredCells(trial) };
     case 'errored':
-      return { ...common, detail: trial.error, logTail: trial.logTail, ...blank };
+      return { ...common, detail: maskUrl(trial.error), logTail: trial.logTail.map(maskUrl), ...blank };
     case 'aborted':
       return { ...common, detail: trial.reason, logTail: [], ...blank };
   }
