@@ -2,7 +2,7 @@ import path from 'node:path';
 import { defineCommand } from 'citty';
 import { ExitCode, usageError } from '../errors.ts';
 import type { Host } from '../host/host.ts';
-import { writeReport } from '../report/write-report.ts';
+import { writeRunOutputs } from '../report/write-report.ts';
 import { readManifest } from '../results/run-dir.ts';
 import type { CommandResult } from './main.ts';
 import { checkFlags } from './options.ts';
@@ -19,7 +19,11 @@ const args = {
 /** `pooltune report <run-dir>`: re-render the report from the saved results. */
 export function reportCommand(host: Host, result: (r: CommandResult) => void) {
   return defineCommand({
-    meta: { name: 'report', description: 'Re-render the report of a run directory from its saved results' },
+    meta: {
+      name: 'report',
+      description:
+        'Re-render the report, summary.json, junit.xml, summary.md and trials.csv of a run directory',
+    },
     args,
     run: async ({ rawArgs, args: parsed }) => {
       checkFlags(rawArgs, args);
@@ -29,10 +33,13 @@ export function reportCommand(host: Host, result: (r: CommandResult) => void) {
       const dir = path.resolve(host.cwd, parsed.runDir);
       await readManifest(dir);
       const warnings: string[] = [];
-      const report = await writeReport(dir, { onWarning: (warning) => warnings.push(warning) });
+      const outputs = await writeRunOutputs(dir, { onWarning: (warning) => warnings.push(warning) });
       for (const warning of warnings) host.stderr.write(`warning: ${warning}\n`);
+      const { summary, ...files } = outputs;
       host.stdout.write(
-        parsed.json === true ? `${JSON.stringify({ report, warnings })}\n` : `report: ${report}\n`,
+        parsed.json === true
+          ? `${JSON.stringify({ ...files, verdict: summary.verdict, exitCode: summary.exitCode, warnings })}\n`
+          : `report: ${outputs.report}\n`,
       );
       result({ code: ExitCode.ok });
     },

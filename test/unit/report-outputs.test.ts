@@ -2,11 +2,13 @@ import { appendFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSummarySchema } from '../../harness/report/summary-schema.ts';
 import { writeRunOutputs } from '../../harness/report/write-report.ts';
 import type { ErroredTrial } from '../../harness/results/trial.ts';
 
+const schemaFile = fileURLToPath(new URL('../../reports/schema/summary.schema.json', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/runs/tune-http-pg/', import.meta.url));
 const PASSWORD = 'hunter2-planted';
 const HOSTILE = '<script>alert(1)</script>';
@@ -59,7 +61,12 @@ describe('writeRunOutputs on a real tune with a planted secret and a hostile nam
 
   it('records the errored trial as a risk and keeps summary.json valid', async () => {
     const outputs = await writeRunOutputs(dir);
-    const summary = runSummarySchema.parse(JSON.parse(await readFile(outputs.summaryJson, 'utf8')));
+    const json: unknown = JSON.parse(await readFile(outputs.summaryJson, 'utf8'));
+    // The JSON Schema that ships in the package accepts what a real run writes.
+    const schema = JSON.parse(await readFile(schemaFile, 'utf8')) as Record<string, unknown>;
+    const validate = new Ajv2020({ allowUnionTypes: true, allErrors: true }).compile(schema);
+    expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
+    const summary = runSummarySchema.parse(json);
     expect(summary.trials.errored).toBe(1);
     expect(summary.risks.find((r) => r.id === 'errored-trials')?.message).toContain('app:***@127.0.0.1');
     expect(summary.target.name).toBe(HOSTILE);
