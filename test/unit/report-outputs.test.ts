@@ -4,10 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateXML } from 'xmllint-wasm';
 import { runSummarySchema } from '../../harness/report/summary-schema.ts';
 import { writeRunOutputs } from '../../harness/report/write-report.ts';
 import type { ErroredTrial } from '../../harness/results/trial.ts';
 
+const xsdFile = fileURLToPath(new URL('../fixtures/junit/junit.xsd', import.meta.url));
 const schemaFile = fileURLToPath(new URL('../../reports/schema/summary.schema.json', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/runs/tune-http-pg/', import.meta.url));
 const PASSWORD = 'hunter2-planted';
@@ -70,6 +72,15 @@ describe('writeRunOutputs on a real tune with a planted secret and a hostile nam
     expect(summary.trials.errored).toBe(1);
     expect(summary.risks.find((r) => r.id === 'errored-trials')?.message).toContain('app:***@127.0.0.1');
     expect(summary.target.name).toBe(HOSTILE);
+  });
+
+  it('writes a junit.xml that the JUnit XSD accepts, with the checklist in it', async () => {
+    const outputs = await writeRunOutputs(dir);
+    const xml = await readFile(outputs.junit, 'utf8');
+    const xsd = { fileName: 'junit.xsd', contents: await readFile(xsdFile, 'utf8') };
+    const result = await validateXML({ xml: [{ fileName: 'junit.xml', contents: xml }], schema: [xsd] });
+    expect(result.valid, result.rawOutput).toBe(true);
+    expect(xml).toContain('name="pooltune.checklist"');
   });
 
   it('never writes the hostile name as markup', async () => {
