@@ -126,6 +126,31 @@ describe.skipIf(!hasChromium)('report.html in Chromium', () => {
     expect(await page.locator('.not-drawn').count()).toBe(0);
   });
 
+  it('shows every section in order, the settings diff and the checklist', async () => {
+    const { page } = report;
+    const headings = await page.locator('main > section > h2').allTextContents();
+    expect(headings.filter((h) => /^\d\. /.test(h))).toEqual([
+      '1. Summary',
+      '2. The seven steps',
+      '3. Decision checklist',
+      '4. Risks',
+      '5. Environment',
+      '6. Raw data',
+    ]);
+    for (const id of ['summary', 'steps', 'checklist', 'risks', 'environment', 'raw-data']) {
+      expect(await page.locator(`section#${id}`).isVisible(), id).toBe(true);
+    }
+    const size = page.locator('table.settings-diff tbody tr', { hasText: 'max' }).first();
+    expect(await size.locator('del').textContent()).toBe('10');
+    expect(await size.locator('ins').textContent()).toBe('12');
+    expect(await page.locator('section#checklist tbody tr').count()).toBe(8);
+    expect(await page.locator('.verdict').textContent()).toContain('exit code 0');
+    // A step's trial link leads to that trial's row.
+    await page.locator('#steps a[href="#trial-t004"]').first().click();
+    expect(await page.locator('#trial-t004').isVisible()).toBe(true);
+    expect(new URL(page.url()).hash).toBe('#trial-t004');
+  });
+
   it('shows the trial table', async () => {
     expect(await report.page.locator('section.trials tbody tr').count()).toBe(48);
   });
