@@ -11,6 +11,7 @@ import {
   usageError,
 } from '../errors.ts';
 import type { Host } from '../host/host.ts';
+import { cleanCommand } from './clean.ts';
 import { compareCommand } from './compare.ts';
 import { packageRoot } from './options.ts';
 import { reportCommand } from './report.ts';
@@ -53,6 +54,7 @@ export async function main(host: Host): Promise<number> {
     report: reportCommand(host, record),
     compare: compareCommand(host, record),
     targets: targetsCommand(host, record),
+    clean: cleanCommand(host, record),
   };
   const names = Object.keys(subCommands);
   const root = defineCommand({

@@ -30,6 +30,10 @@ export const runArgs = {
   target: { type: 'string', alias: 't', description: 'bundled target name (see `pooltune targets`)' },
   scenario: { type: 'string', alias: 's', description: 'scenario: steady, saturate, burst, ramp, idle-gaps' },
   driver: { type: 'string', alias: 'd', description: 'auto, autocannon, arrival-rate or k6' },
+  runtime: {
+    type: 'string',
+    description: 'process, container (a Docker engine), or auto (containers when an engine answers)',
+  },
   repetitions: { type: 'string', alias: 'r', description: 'repetitions of each trial' },
   out: {
     type: 'string',
@@ -103,6 +107,7 @@ export function flagLayer(args: Readonly<Record<string, unknown>>, rawArgs: read
   if (text('target') !== undefined) layer.target = text('target');
   if (text('scenario') !== undefined) layer.scenario = text('scenario');
   if (text('driver') !== undefined) layer.driver = text('driver');
+  if (text('runtime') !== undefined) layer.runtime = text('runtime');
   if (text('repetitions') !== undefined) layer.repetitions = coerce(text('repetitions') ?? '');
   if (text('seed') !== undefined) layer.seed = coerce(text('seed') ?? '');
   if (text('out') !== undefined) layer.outDir = text('out');

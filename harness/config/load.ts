@@ -73,6 +73,7 @@ export const envVariables = {
   POOLTUNE_TARGET: 'target',
   POOLTUNE_SCENARIO: 'scenario',
   POOLTUNE_DRIVER: 'driver',
+  POOLTUNE_RUNTIME: 'runtime',
   POOLTUNE_REPETITIONS: 'repetitions',
   POOLTUNE_OUT_DIR: 'outDir',
   POOLTUNE_QUICK: 'quick',

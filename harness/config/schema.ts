@@ -66,6 +66,12 @@ export const processServiceSchema = z
       .optional(),
     /** Services started before this one (and restarted with it). */
     dependsOn: z.array(z.string()).default([]),
+    /** Container runtime only: the image to run it in (default: pooltune's host image, see the README). */
+    image: z.string().min(1).optional(),
+    /** Container runtime only: CPUs it may use (0.5 = half a core). */
+    cpus: z.number().positive().max(256).optional(),
+    /** Container runtime only: memory limit in MiB. */
+    memoryMiB: z.number().int().min(16).optional(),
   })
   .strict();
 
@@ -81,6 +87,12 @@ export const postgresServiceSchema = z
       .object({ timeoutMs: z.number().int().positive().default(30_000) })
       .strict()
       .default({ timeoutMs: 30_000 }),
+    /** Container runtime only: the image to run it in (default: pooltune's host image, see the README). */
+    image: z.string().min(1).optional(),
+    /** Container runtime only: CPUs it may use (0.5 = half a core). */
+    cpus: z.number().positive().max(256).optional(),
+    /** Container runtime only: memory limit in MiB. */
+    memoryMiB: z.number().int().min(16).optional(),
   })
   .strict();
 
@@ -144,7 +156,8 @@ export const configSchema = z
     scenario: z.string().min(1).default('saturate'),
     /** `auto` picks autocannon for closed scenarios and arrival-rate for open ones. */
     driver: z.enum(['auto', 'autocannon', 'arrival-rate', 'k6']).default('auto'),
-    runtime: z.enum(['process']).default('process'),
+    /** Where services run: local processes, containers on a Docker engine, or containers when an engine answers. */
+    runtime: z.enum(['auto', 'process', 'container']).default('process'),
     /** Knob values held fixed; unset knobs take the target's defaults. */
     knobs: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).default({}),
     sweep: z

@@ -16,8 +16,20 @@ function stream(target: NodeJS.WriteStream): OutStream {
   };
 }
 
+/**
+ * testcontainers reads its settings from process.env. Without a registry its Ryuk reaper cannot be
+ * pulled (pooltune labels and removes its own containers instead), and on a machine with `/.dockerenv`
+ * it would look up a `bridge` network the engine may not have: the engine is reached on 127.0.0.1.
+ * A user's own settings win.
+ */
+export function containerDefaults(env: NodeJS.ProcessEnv): void {
+  env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
+}
+
 /** The Host of the real process: the one place that reads process.argv, env, streams and signals. */
 export function nodeHost(): Host {
+  containerDefaults(process.env);
   return {
     argv: process.argv.slice(2),
     env: process.env,

@@ -148,7 +148,13 @@ function buildHeader(manifest: Manifest): ReportHeader {
   ];
   if (env.postgres !== undefined) environment.push({ label: 'PostgreSQL', value: env.postgres });
   environment.push({ label: 'pooltune', value: env.pooltune });
-  environment.push({ label: 'runtime', value: manifest.runtime });
+  environment.push({
+    label: 'runtime',
+    value:
+      manifest.runtimeReason === undefined
+        ? manifest.runtime
+        : `${manifest.runtime}: ${manifest.runtimeReason}`,
+  });
   if (env.openFilesLimit !== undefined) {
     environment.push({ label: 'open files limit', value: String(env.openFilesLimit) });
   }

@@ -25,7 +25,9 @@ export interface Manifest {
   };
   readonly scenario: string;
   readonly driver: string;
-  readonly runtime: 'process';
+  readonly runtime: 'process' | 'container';
+  /** Why that runtime: asked for, or what `auto` found. */
+  readonly runtimeReason?: string;
   /** The knob being swept and the values planned for it (tune), or none (run). */
   readonly sweep?: { readonly knob: string; readonly values: readonly number[] };
   /** Knob values held fixed across the run. */

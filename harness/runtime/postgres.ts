@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PostgresService } from '../config/schema.ts';
 import { messageOf, targetError } from '../errors.ts';
-import { startChild } from './child.ts';
+import { type ChildSpec, type StartedChild, startChild } from './child.ts';
 import { choosePort } from './ports.ts';
 import { waitReady } from './readiness.ts';
 import type { StartedService } from './service.ts';
@@ -80,6 +80,30 @@ export interface ServiceContext {
   readonly logDir?: string;
   /** Environment for child processes. */
   readonly env: Readonly<Record<string, string>>;
+  /** Starts a service's process: a local child (the default) or a container (the container runtime). */
+  readonly launch?: Launcher;
+}
+
+/** Resource limits a service asks for; only the container runtime can apply them. */
+export interface ServiceLimits {
+  readonly image?: string | undefined;
+  readonly cpus?: number | undefined;
+  readonly memoryMiB?: number | undefined;
+}
+
+/** How a runtime starts a service's process. */
+export type Launcher = (
+  spec: ChildSpec,
+  limits: ServiceLimits,
+  context: ServiceContext,
+) => Promise<StartedChild>;
+
+/** The context's launcher, or a local child process. */
+export function launcherOf(
+  context: ServiceContext,
+): (spec: ChildSpec, limits: ServiceLimits) => Promise<StartedChild> {
+  const launch = context.launch;
+  return launch === undefined ? (spec) => startChild(spec) : (spec, limits) => launch(spec, limits, context);
 }
 
 /**
@@ -108,19 +132,24 @@ export async function startPostgres(
     const logFile = context.logDir === undefined ? undefined : path.join(context.logDir, `${name}.log`);
     const common = { env, ...(runAs ?? {}), ...(logFile === undefined ? {} : { logFile }) };
 
-    const initdb = await startChild({
-      name: `${name} initdb`,
-      command: binaries.initdb,
-      args: [
-        `--pgdata=${dir}/data`,
-        '--username=pooltune',
-        `--pwfile=${pwfile}`,
-        '--auth=scram-sha-256',
-        '--encoding=UTF8',
-        '--locale=C',
-      ],
-      ...common,
-    });
+    const launch = launcherOf(context);
+    const limits: ServiceLimits = { image: service.image, cpus: service.cpus, memoryMiB: service.memoryMiB };
+    const initdb = await launch(
+      {
+        name: `${name} initdb`,
+        command: binaries.initdb,
+        args: [
+          `--pgdata=${dir}/data`,
+          '--username=pooltune',
+          `--pwfile=${pwfile}`,
+          '--auth=scram-sha-256',
+          '--encoding=UTF8',
+          '--locale=C',
+        ],
+        ...common,
+      },
+      limits,
+    );
     const init = await initdb.exited;
     if (init.code !== 0) {
       const tail = initdb.log.lines().slice(-10);
@@ -143,19 +172,22 @@ export async function startPostgres(
       full_page_writes: 'off',
       ...service.settings,
     };
-    const child = await startChild({
-      name,
-      command: binaries.postgres,
-      args: [
-        '-D',
-        `${dir}/data`,
-        '-p',
-        String(port),
-        ...Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
-      ],
-      stopSignal: 'SIGINT',
-      ...common,
-    });
+    const child = await launch(
+      {
+        name,
+        command: binaries.postgres,
+        args: [
+          '-D',
+          `${dir}/data`,
+          '-p',
+          String(port),
+          ...Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
+        ],
+        stopSignal: 'SIGINT',
+        ...common,
+      },
+      limits,
+    );
     const stop = async () => {
       await child.stop();
       await remove();

@@ -4,7 +4,7 @@ import type { ProcessService, TargetDefinition } from '../config/schema.ts';
 import { usageError } from '../errors.ts';
 import type { KnobValues } from '../results/trial.ts';
 import { choosePort } from './ports.ts';
-import { type ServiceContext, startPostgres } from './postgres.ts';
+import { type Launcher, type ServiceContext, startPostgres } from './postgres.ts';
 import { renderProcess, startProcessService } from './process-service.ts';
 import type { StartedService } from './service.ts';
 import type { TemplateContext } from './templates.ts';
@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   readonly baseDir: string;
   /** Service logs are written here when given (the run directory's `logs/`). */
   readonly logDir?: string;
+  /** Starts each service's process; local children when absent (see container-runtime.ts). */
+  readonly launch?: Launcher;
 }
 
 /** A target whose services are running. Disposing it stops them all, in reverse order. */
@@ -80,6 +82,7 @@ export async function startTarget(
     tmpRoot,
     env: options.env,
     ...(options.logDir === undefined ? {} : { logDir: options.logDir }),
+    ...(options.launch === undefined ? {} : { launch: options.launch }),
   };
   const running = new Map<string, StartedService>();
 

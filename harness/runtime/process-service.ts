@@ -2,8 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProcessService } from '../config/schema.ts';
 import { messageOf, usageError } from '../errors.ts';
-import { startChild } from './child.ts';
-import type { ServiceContext } from './postgres.ts';
+import { launcherOf, type ServiceContext } from './postgres.ts';
 import { waitReady } from './readiness.ts';
 import type { StartedService } from './service.ts';
 import { renderTemplate, type TemplateContext } from './templates.ts';
@@ -74,14 +73,17 @@ export async function startProcessService(
     await mkdir(path.dirname(rendered.configFile.path), { recursive: true });
     await writeFile(rendered.configFile.path, rendered.configFile.content, { mode: 0o600 });
   }
-  const child = await startChild({
-    name,
-    command: rendered.command,
-    args: rendered.args,
-    env: { ...context.env, ...rendered.env },
-    ...(rendered.cwd === undefined ? {} : { cwd: rendered.cwd }),
-    ...(context.logDir === undefined ? {} : { logFile: path.join(context.logDir, `${name}.log`) }),
-  });
+  const child = await launcherOf(context)(
+    {
+      name,
+      command: rendered.command,
+      args: rendered.args,
+      env: { ...context.env, ...rendered.env },
+      ...(rendered.cwd === undefined ? {} : { cwd: rendered.cwd }),
+      ...(context.logDir === undefined ? {} : { logFile: path.join(context.logDir, `${name}.log`) }),
+    },
+    { image: service.image, cpus: service.cpus, memoryMiB: service.memoryMiB },
+  );
   try {
     await waitReady(child, service.readiness, port);
   } catch (error) {

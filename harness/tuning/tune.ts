@@ -15,6 +15,8 @@ import { maskSecrets } from '../results/mask.ts';
 import { createRunDir, makeRunId, type RunPaths, writeAnalysis, writeManifest } from '../results/run-dir.ts';
 import type { TrialKey, TrialResult } from '../results/trial.ts';
 import { TrialLog } from '../results/trial-log.ts';
+import { chooseRuntime, type RuntimeChoice } from '../runtime/choose-runtime.ts';
+import { startContainerTarget } from '../runtime/container-runtime.ts';
 import { startTarget } from '../runtime/process-runtime.ts';
 import { expectedTrialsPerPool, type MethodOutcome, runMethod } from './method.ts';
 import { Session } from './session.ts';
@@ -138,18 +140,24 @@ async function execute(
   {
     await using log = await TrialLog.open(paths.trials);
     progress.log(`starting target ${plan.target.name} (${Object.keys(plan.target.services).join(', ')})`);
-    await using target = await startTarget(plan.target, plan.knobs, {
+    const runtime = await chooseRuntime(plan.config.runtime);
+    progress.log(`runtime: ${runtime.runtime} (${runtime.reason})`);
+    const runtimeOptions = {
       env: environment.env,
       tmpDir: environment.tmpDir,
       node: environment.node,
       packageRoot: environment.packageRoot,
       baseDir: environment.baseDir,
       logDir: paths.logs,
-    });
+    };
+    await using target =
+      runtime.runtime === 'container'
+        ? await startContainerTarget(plan.target, plan.knobs, { ...runtimeOptions, runLabel: runId })
+        : await startTarget(plan.target, plan.knobs, runtimeOptions);
     const openFilesLimit = await readOpenFilesLimit();
     await writeManifest(
       paths,
-      makeManifest(plan, environment, command, runId, now, { ...target.facts(), openFilesLimit }),
+      makeManifest(plan, environment, command, runId, now, { ...target.facts(), openFilesLimit }, runtime),
     );
     const repetitions = plan.config.quick ? Math.min(plan.config.repetitions, 2) : plan.config.repetitions;
     session = new Session({
@@ -202,6 +210,7 @@ function makeManifest(
   runId: string,
   now: Date,
   facts: Record<string, string | number | undefined>,
+  runtime: RuntimeChoice,
 ): Manifest {
   const cpus = os.cpus();
   return {
@@ -231,7 +240,8 @@ function makeManifest(
     },
     scenario: plan.scenario.name,
     driver: plan.driver,
-    runtime: 'process',
+    runtime: runtime.runtime,
+    runtimeReason: runtime.reason,
     ...(command === 'tune' && plan.sweep !== undefined
       ? { sweep: { knob: plan.sweep.knob, values: plan.sweep.values } }
       : {}),
