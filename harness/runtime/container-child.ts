@@ -1,5 +1,11 @@
 import type { Readable } from 'node:stream';
-import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, Wait } from 'testcontainers';
+import {
+  GenericContainer,
+  getContainerRuntimeClient,
+  ImageName,
+  type StartedTestContainer,
+  Wait,
+} from 'testcontainers';
 import { messageOf, targetError } from '../errors.ts';
 import type { ChildSpec, ExitInfo, StartedChild } from './child.ts';
 import { LogTail } from './log-tail.ts';
@@ -58,21 +64,28 @@ export async function startContainerChild(
       ...(settings.memoryMiB === undefined ? {} : { memory: settings.memoryMiB / 1024 }),
     });
   }
+  const client = await getContainerRuntimeClient();
+  // An image the engine lacks is pulled (users with a registry use ordinary images); when that fails,
+  // the error names the image instead of testcontainers' HTTP error.
+  const image = ImageName.fromString(settings.image);
+  if (!(await client.image.exists(image))) {
+    try {
+      await client.image.pull(image);
+    } catch (error) {
+      await log.close();
+      throw missingImage(settings.image, spec.name, messageOf(error));
+    }
+  }
   let started: StartedTestContainer;
   try {
     started = await container.start();
   } catch (error) {
     await log.close();
     const message = messageOf(error);
-    if (/no such image|not found|pull access denied/i.test(message)) {
-      throw targetError(
-        `image "${settings.image}" of service "${spec.name}" is not on this Docker engine, and no registry was reachable to pull it`,
-        'build or import it locally (`docker build`, `docker import`), or use the process runtime (--runtime process)',
-      );
-    }
+    if (/no such image|pull access denied/i.test(message))
+      throw missingImage(settings.image, spec.name, message);
     throw targetError(`container for service "${spec.name}" did not start: ${message.split('\n')[0]}`);
   }
-  const client = await getContainerRuntimeClient();
   const handle = client.container.getById(started.getId());
   const inspected = await client.container.inspect(handle);
   const pid = inspected.State.Pid;
@@ -117,4 +130,11 @@ export async function startContainerChild(
     stop,
     [Symbol.asyncDispose]: () => stop(),
   };
+}
+
+function missingImage(image: string, service: string, why: string) {
+  return targetError(
+    `image "${image}" of service "${service}" is not on this Docker engine, and no registry was reachable to pull it (${why.split('\n')[0]?.slice(0, 200)})`,
+    'build or import it locally (`docker build`, `docker import`), or use the process runtime (--runtime process)',
+  );
 }

@@ -1,0 +1,177 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../harness/cli/main.ts';
+import { ExitCode } from '../../harness/errors.ts';
+import type { Manifest } from '../../harness/results/manifest.ts';
+import { readTrialLog } from '../../harness/results/trial-log.ts';
+import { dockerEngine } from '../../harness/runtime/container-runtime.ts';
+import { httpPg } from '../../targets/http-pg/target.ts';
+import { fakeHost } from '../helpers/fake-host.ts';
+
+// Real containers on a real Docker engine (.ci/run installs and starts one). Without an engine the
+// suite skips with one line, except where POOLTUNE_REQUIRE_DOCKER=1 says the engine must be there.
+const engine = await dockerEngine();
+if (!engine.ok) {
+  if (process.env.POOLTUNE_REQUIRE_DOCKER === '1') {
+    throw new Error(`no Docker engine, but POOLTUNE_REQUIRE_DOCKER=1 (CI starts one): ${engine.reason}`);
+  }
+  console.log(`SKIPPED container suite: no Docker engine answered (${engine.reason})`);
+}
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'pooltune-containers-'));
+});
+afterAll(async () => {
+  if (dir !== '') await rm(dir, { recursive: true, force: true });
+});
+
+async function cli(argv: string[]) {
+  const host = fakeHost(argv, { cwd: dir });
+  const code = await main(host);
+  return { code, out: host.out(), err: host.err() };
+}
+
+/** A config file for the bundled http-pg target with its database limited to `cpus`. */
+async function httpPgConfig(name: string, dbCpus: number): Promise<string> {
+  const services = httpPg.services as Record<string, object>;
+  const target = { ...httpPg, name, services: { ...services, db: { ...services.db, cpus: dbCpus } } };
+  const file = path.join(dir, `${name}.json`);
+  await writeFile(file, JSON.stringify({ target, runtime: 'container', outDir: path.join(dir, 'out') }));
+  return file;
+}
+
+/** The containers pooltune labelled that still exist, as `pooltune clean --json` finds them (and removes them). */
+async function leftovers(): Promise<string[]> {
+  const { code, out } = await cli(['clean', '--json']);
+  expect(code).toBe(ExitCode.ok);
+  return (JSON.parse(out) as { removed: string[] }).removed;
+}
+
+describe.skipIf(!engine.ok)('the container runtime on a real Docker engine', () => {
+  it('auto picks containers when an engine answers, says so in the report, and removes its containers', async () => {
+    const { code, out, err } = await cli([
+      'run',
+      '--runtime',
+      'auto',
+      '--quick',
+      '--json',
+      '--set',
+      'max=4',
+      '--repetitions',
+      '1',
+      '--out',
+      path.join(dir, 'out'),
+    ]);
+    expect(code, err).toBe(ExitCode.ok);
+    const { runDir, report } = JSON.parse(out) as { runDir: string; report: string };
+    const manifest = JSON.parse(await readFile(path.join(runDir, 'manifest.json'), 'utf8')) as Manifest;
+    expect(manifest.runtime).toBe('container');
+    expect(manifest.runtimeReason).toMatch(/a Docker engine answered/);
+    expect(await readFile(report, 'utf8')).toContain(
+      'container: runtime &quot;auto&quot;: a Docker engine answered',
+    );
+    const { trials } = await readTrialLog(path.join(runDir, 'trials.jsonl'));
+    // The collectors found the containerised service's processes and its pool.
+    expect(trials[0]?.status).toBe('completed');
+    if (trials[0]?.status === 'completed') {
+      expect(trials[0].server.process?.cpuShareMean ?? 0).toBeGreaterThan(0);
+      expect(trials[0].server.pool?.totalMax).toBeGreaterThan(0);
+    }
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('a database held to half a CPU plateaus lower than one given two, over the same pool sweep', async () => {
+    const plateau = async (cpus: number) => {
+      const file = await httpPgConfig(`http-pg-cpus-${String(cpus).replace('.', '_')}`, cpus);
+      let best = 0;
+      for (const size of [4, 16]) {
+        const { code, out, err } = await cli([
+          'run',
+          '--config',
+          file,
+          '--quick',
+          '--json',
+          '--set',
+          `max=${size}`,
+          '--repetitions',
+          '1',
+        ]);
+        expect(code, err).toBe(ExitCode.ok);
+        const { runDir } = JSON.parse(out) as { runDir: string };
+        const { trials } = await readTrialLog(path.join(runDir, 'trials.jsonl'));
+        const trial = trials[0];
+        if (trial?.status === 'completed') best = Math.max(best, trial.client.throughput);
+      }
+      return best;
+    };
+    const limited = await plateau(0.5);
+    const roomy = await plateau(2);
+    console.log(
+      `http-pg plateau: db at 0.5 CPU ${limited.toFixed(0)} req/s, at 2 CPUs ${roomy.toFixed(0)} req/s`,
+    );
+    expect(limited).toBeGreaterThan(0);
+    expect(limited).toBeLessThan(0.85 * roomy);
+  }, 120_000);
+
+  it('a missing image: names the image, says no registry was reachable, exit 5', async () => {
+    const file = path.join(dir, 'missing-image.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        runtime: 'container',
+        outDir: path.join(dir, 'out'),
+        target: {
+          name: 'no-image',
+          entry: 'api',
+          services: {
+            api: {
+              command: '/bin/true',
+              image: 'pooltune-missing-image:404',
+              readiness: { tcp: true, timeoutMs: 2000 },
+            },
+          },
+        },
+      }),
+    );
+    const { code, err } = await cli(['run', '--quick', '--config', file]);
+    expect(code).toBe(ExitCode.targetFailed);
+    expect(err).toContain('image "pooltune-missing-image:404"');
+    expect(err).toContain('no registry was reachable');
+    expect(err).not.toMatch(/\n\s+at /);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('SIGINT mid-trial leaves no labelled container, and pooltune clean finds none', async () => {
+    const out = path.join(dir, 'sigint');
+    const child = spawn(
+      process.execPath,
+      ['bin/pooltune.js', 'tune', '--quick', '--runtime', 'container', '--out', out],
+      { cwd: process.cwd(), env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no second trial started:\n${stderr}`)), 60_000);
+      const check = setInterval(() => {
+        if (/\[2\/\d+\] t002 .*\.\.\./.test(stderr)) {
+          clearInterval(check);
+          clearTimeout(timer);
+          resolve();
+        }
+      }, 50);
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code, stderr).toBe(ExitCode.interrupted);
+    expect(await leftovers()).toEqual([]);
+    const [run] = await readdir(out);
+    const { trials } = await readTrialLog(path.join(out, run ?? '', 'trials.jsonl'));
+    expect(trials[0]?.status).toBe('completed');
+  }, 90_000);
+});
