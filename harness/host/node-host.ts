@@ -2,6 +2,7 @@ import '../polyfills.ts';
 import os from 'node:os';
 import { main } from '../cli/main.ts';
 import { cleanupRegistry } from '../runtime/cleanup.ts';
+import { containerDefaults } from './container-env.ts';
 import type { Host, OutStream } from './host.ts';
 
 function stream(target: NodeJS.WriteStream): OutStream {
@@ -14,17 +15,6 @@ function stream(target: NodeJS.WriteStream): OutStream {
       return target.columns ?? 80;
     },
   };
-}
-
-/**
- * testcontainers reads its settings from process.env. Without a registry its Ryuk reaper cannot be
- * pulled (pooltune labels and removes its own containers instead), and on a machine with `/.dockerenv`
- * it would look up a `bridge` network the engine may not have: the engine is reached on 127.0.0.1.
- * A user's own settings win.
- */
-export function containerDefaults(env: NodeJS.ProcessEnv): void {
-  env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-  env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
 }
 
 /** The Host of the real process: the one place that reads process.argv, env, streams and signals. */

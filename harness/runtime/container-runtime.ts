@@ -14,6 +14,7 @@ import { type RuntimeOptions, type StartedTarget, startTarget } from './process-
  * The default image: nearly empty (built `FROM scratch`, nothing pulled), run with the host's `/usr`,
  * `/lib`, `/lib64`, `/bin` and `/etc` mounted read-only, so the host's node and the embedded PostgreSQL
  * binaries run inside a container with its own CPU and memory quota. Users with a registry set `image`.
+ * The package, the config's folder and node's prefix are mounted read-only, the temp dir read-write.
  */
 export const HOST_IMAGE = 'pooltune-host:1';
 
@@ -96,13 +97,17 @@ export async function startContainerTarget(
     options.baseDir,
     path.dirname(path.dirname(options.node)),
   ].filter((dir, i, all) => existsSync(dir) && all.indexOf(dir) === i && !covered(dir, all.slice(0, i)));
-  const launch: Launcher = async (spec, limits, context) => {
+  // The temp dir is shared read-write, as processes share it: the run's data dirs live there, and so do
+  // files services hand each other (http-upstream's TLS certificate).
+  const readWrite = [options.tmpDir];
+  const mounts = readOnly.filter((dir) => !covered(dir, readWrite));
+  const launch: Launcher = async (spec, limits) => {
     const child = await startContainerChild(spec, {
       image: limits.image ?? HOST_IMAGE,
       ...(limits.cpus === undefined ? {} : { cpus: limits.cpus }),
       ...(limits.memoryMiB === undefined ? {} : { memoryMiB: limits.memoryMiB }),
-      readOnly: readOnly.filter((dir) => !covered(context.tmpRoot, [dir]) && dir !== context.tmpRoot),
-      readWrite: [context.tmpRoot],
+      readOnly: mounts,
+      readWrite,
       runLabel: options.runLabel,
     });
     if (child.pid > 0) {

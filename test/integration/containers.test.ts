@@ -84,6 +84,42 @@ describe.skipIf(!engine.ok)('the container runtime on a real Docker engine', () 
     expect(await leftovers()).toEqual([]);
   });
 
+  it('tunes the bundled http-pg end to end in containers, and runs http-upstream over TLS in them', async () => {
+    const out = path.join(dir, 'out');
+    const tuned = await cli(['tune', '--runtime', 'container', '--quick', '--json', '--out', out]);
+    expect(tuned.code, tuned.err).toBe(ExitCode.ok);
+    const { runDir } = JSON.parse(tuned.out) as { runDir: string };
+    const summary = JSON.parse(await readFile(path.join(runDir, 'summary.json'), 'utf8')) as {
+      runtime: string;
+      recommendations: { settings: { knob: string; recommended: number }[] }[];
+    };
+    expect(summary.runtime).toBe('container');
+    expect(summary.recommendations[0]?.settings.find((s) => s.knob === 'max')?.recommended).toBeGreaterThan(
+      1,
+    );
+    // Two services in two containers hand each other a certificate through the shared temp dir.
+    const upstream = await cli([
+      'run',
+      '--runtime',
+      'container',
+      '--target',
+      'http-upstream',
+      '--set',
+      'tls=true',
+      '--quick',
+      '--json',
+      '--repetitions',
+      '1',
+      '--out',
+      out,
+    ]);
+    expect(upstream.code, upstream.err).toBe(ExitCode.ok);
+    const { runDir: upstreamRun } = JSON.parse(upstream.out) as { runDir: string };
+    const { trials } = await readTrialLog(path.join(upstreamRun, 'trials.jsonl'));
+    expect(trials[0]?.status).toBe('completed');
+    expect(await leftovers()).toEqual([]);
+  }, 240_000);
+
   it('a database held to half a CPU plateaus lower than one given two, over the same pool sweep', async () => {
     const plateau = async (cpus: number) => {
       const file = await httpPgConfig(`http-pg-cpus-${String(cpus).replace('.', '_')}`, cpus);
