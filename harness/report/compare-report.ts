@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import type { TopLevelSpec } from 'vega-lite';
@@ -17,6 +15,7 @@ import {
 } from '../analysis/compare.ts';
 import { median } from '../analysis/statistics.ts';
 import { usageError } from '../errors.ts';
+import { writeAtomically } from '../results/run-dir.ts';
 import { stepIds } from '../tuning/step.ts';
 import { logTicks } from './charts.ts';
 import { type LoadedRun, loadComparableRun } from './comparable-run.ts';
@@ -141,14 +140,12 @@ export async function writeComparisonReport(
   }
   const html = renderComparisonHtml(buildComparisonView(comparison), charts);
   const target = path.resolve(file);
-  const temporary = `${target}.${randomUUID().slice(0, 8)}.tmp`;
   try {
-    await writeFile(temporary, html, 'utf8');
+    await writeAtomically(target, html);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw usageError(`cannot write the comparison report ${target} (${code})`, 'choose another --out file');
   }
-  await rename(temporary, target);
   return target;
 }
 

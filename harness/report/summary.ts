@@ -40,7 +40,7 @@ export function buildRunSummary(
   const checklist = buildChecklist(run);
   const risks = buildRisks(run);
   let verdict: CheckStatus = sloStatus === 'not-checked' ? 'pass' : sloStatus;
-  for (const entry of checklist) verdict = worse(verdict, entry.status === 'fail' ? 'fail' : entry.status);
+  for (const entry of checklist) verdict = worse(verdict, entry.status);
   for (const risk of risks) verdict = worse(verdict, risk.severity);
   if (regression?.regressed === true) verdict = 'fail';
   const count = (status: string) => trials.filter((trial) => trial.status === status).length;

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { usageError } from '../errors.ts';
 import type { Manifest } from '../results/manifest.ts';
-import { readManifest, runPaths } from '../results/run-dir.ts';
+import { readManifest, runPaths, writeAtomically } from '../results/run-dir.ts';
 import type { TrialResult } from '../results/trial.ts';
 import { readTrialLog } from '../results/trial-log.ts';
 import type { MethodOutcome } from '../tuning/method.ts';
@@ -81,13 +80,6 @@ export async function writeRunOutputs(runDir: string, options: WriteReportOption
 /** Renders a run's outputs (see {@link writeRunOutputs}); resolves to the report's path. */
 export async function writeReport(runDir: string, options: WriteReportOptions = {}): Promise<string> {
   return (await writeRunOutputs(runDir, options)).report;
-}
-
-/** Write then rename, so a reader never sees half a file. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${randomUUID().slice(0, 8)}.tmp`;
-  await writeFile(temporary, text, 'utf8');
-  await rename(temporary, path);
 }
 
 /** The regression verdict an earlier render recorded in `summary.json`, if any. */

@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { usageError } from '../errors.ts';
 import type { Manifest } from './manifest.ts';
@@ -92,4 +93,11 @@ export async function readManifest(dir: string): Promise<Manifest> {
   } catch {
     throw usageError(`${file} is not valid JSON`, 'the run directory is damaged; re-run the tune');
   }
+}
+
+/** Writes a file whole or not at all: to a temporary name beside it, then renamed over it. */
+export async function writeAtomically(file: string, text: string): Promise<void> {
+  const temporary = `${file}.${randomUUID().slice(0, 8)}.tmp`;
+  await writeFile(temporary, text, 'utf8');
+  await rename(temporary, file);
 }

@@ -92,18 +92,11 @@ export interface ServiceLimits {
 }
 
 /** How a runtime starts a service's process. */
-export type Launcher = (
-  spec: ChildSpec,
-  limits: ServiceLimits,
-  context: ServiceContext,
-) => Promise<StartedChild>;
+export type Launcher = (spec: ChildSpec, limits: ServiceLimits) => Promise<StartedChild>;
 
 /** The context's launcher, or a local child process. */
-export function launcherOf(
-  context: ServiceContext,
-): (spec: ChildSpec, limits: ServiceLimits) => Promise<StartedChild> {
-  const launch = context.launch;
-  return launch === undefined ? (spec) => startChild(spec) : (spec, limits) => launch(spec, limits, context);
+export function launcherOf(context: ServiceContext): Launcher {
+  return context.launch ?? ((spec) => startChild(spec));
 }
 
 /**

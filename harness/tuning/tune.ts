@@ -7,7 +7,7 @@ import type { Driver } from '../drivers/driver.ts';
 import { createDriver } from '../drivers/index.ts';
 import { usageError } from '../errors.ts';
 import type { LoadedRun } from '../report/comparable-run.ts';
-import { compareRunPaths } from '../report/compare-report.ts';
+import { type ComparisonOutcome, compareRunPaths } from '../report/compare-report.ts';
 import type { RunSummary } from '../report/summary-schema.ts';
 import { writeRunOutputs } from '../report/write-report.ts';
 import type { Manifest } from '../results/manifest.ts';
@@ -180,18 +180,28 @@ async function execute(
   }
   progress.end();
   const warnings: string[] = [];
-  progress.log('writing report.html, summary.json, junit.xml, summary.md and trials.csv');
-  let outputs = await writeRunOutputs(paths.dir, { onWarning: (warning) => warnings.push(warning) });
   const interrupted =
     environment.signal.aborted || session.trials.some((trial) => trial.status === 'aborted');
-  // The outputs are written before the comparison: a baseline that cannot be compared loses nothing.
-  let comparison: string | undefined;
+  // The comparison reads only trials.jsonl, so it goes first and the outputs are written once, with its
+  // verdict; a baseline that cannot be compared still gets every output written before its error.
+  let compared: ComparisonOutcome | undefined;
+  let comparisonError: unknown;
   if (options.baseline !== undefined && !interrupted) {
     progress.log(`comparing with the baseline ${options.baseline.label}`);
-    const compared = await compareRunPaths(options.baseline, paths.dir, plan.config.compare);
-    comparison = compared.report;
-    outputs = await writeRunOutputs(paths.dir, { regression: compared.regression });
+    compared = await compareRunPaths(options.baseline, paths.dir, plan.config.compare).catch(
+      (error: unknown) => {
+        comparisonError = error;
+        return undefined;
+      },
+    );
   }
+  progress.log('writing report.html, summary.json, junit.xml, summary.md and trials.csv');
+  const outputs = await writeRunOutputs(paths.dir, {
+    onWarning: (warning) => warnings.push(warning),
+    ...(compared === undefined ? {} : { regression: compared.regression }),
+  });
+  if (comparisonError !== undefined) throw comparisonError;
+  const comparison = compared?.report;
   return {
     runDir: paths.dir,
     reportPath: outputs.report,

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
@@ -10,6 +9,7 @@ import { ExitCode } from '../../harness/errors.ts';
 import { runSummarySchema } from '../../harness/report/summary-schema.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
 import { fakeHost } from '../helpers/fake-host.ts';
+import { interruptAtSecondTrial } from '../helpers/interrupt.ts';
 
 let dir = '';
 beforeAll(async () => {
@@ -198,31 +198,9 @@ describe('a target that fails to start', () => {
 describe('SIGINT during a tune', () => {
   it('stops load and the target, keeps the measured trials, and exits 130', async () => {
     const out = path.join(dir, 'sigint');
-    const child = spawn(process.execPath, ['bin/pooltune.js', 'tune', '--quick', '--out', out], {
-      cwd: process.cwd(),
-      env: { ...process.env, CI: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    // Interrupt once the second trial is under way (the first is on disk by then).
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no second trial started:\n${stderr}`)), 60_000);
-      const check = setInterval(() => {
-        if (/\[2\/\d+\] t002 .*\.\.\./.test(stderr)) {
-          clearInterval(check);
-          clearTimeout(timer);
-          resolve();
-        }
-      }, 50);
-    });
-    const interruptedAt = Date.now();
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    const { code, stderr, exitMs } = await interruptAtSecondTrial(['tune', '--quick', '--out', out]);
     expect(code).toBe(ExitCode.interrupted);
-    expect(Date.now() - interruptedAt).toBeLessThan(15_000);
+    expect(exitMs).toBeLessThan(15_000);
     expect(stderr).toContain('trials measured so far are in');
     expect(await processesMatching('targets/http-pg/server.ts')).toEqual([]);
     expect(await processesMatching(`${os.tmpdir()}/pooltune-`)).toEqual([]);

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { readTrialLog } from '../../harness/results/trial-log.ts';
 import { dockerEngine } from '../../harness/runtime/container-runtime.ts';
 import { httpPg } from '../../targets/http-pg/target.ts';
 import { fakeHost } from '../helpers/fake-host.ts';
+import { interruptAtSecondTrial } from '../helpers/interrupt.ts';
 
 // Real containers on a real Docker engine (.ci/run installs and starts one). Without an engine the
 // suite skips with one line, except where POOLTUNE_REQUIRE_DOCKER=1 says the engine must be there.
@@ -183,27 +183,14 @@ describe.skipIf(!engine.ok)('the container runtime on a real Docker engine', () 
 
   it('SIGINT mid-trial leaves no labelled container, and pooltune clean finds none', async () => {
     const out = path.join(dir, 'sigint');
-    const child = spawn(
-      process.execPath,
-      ['bin/pooltune.js', 'tune', '--quick', '--runtime', 'container', '--out', out],
-      { cwd: process.cwd(), env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no second trial started:\n${stderr}`)), 60_000);
-      const check = setInterval(() => {
-        if (/\[2\/\d+\] t002 .*\.\.\./.test(stderr)) {
-          clearInterval(check);
-          clearTimeout(timer);
-          resolve();
-        }
-      }, 50);
-    });
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    const { code, stderr } = await interruptAtSecondTrial([
+      'tune',
+      '--quick',
+      '--runtime',
+      'container',
+      '--out',
+      out,
+    ]);
     expect(code, stderr).toBe(ExitCode.interrupted);
     expect(await leftovers()).toEqual([]);
     const [run] = await readdir(out);
