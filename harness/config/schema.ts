@@ -144,6 +144,10 @@ export const targetSchema = z
     poolKnob: z.string().optional(),
     /** The target's connection pools and the knobs of each (what `tune` works through, step 7). */
     pools: z.array(poolSchema).default([]),
+    /** Programs the target runs that must be on PATH, and the Debian package that provides each. */
+    requires: z
+      .array(z.object({ command: z.string().min(1), package: z.string().min(1) }).strict())
+      .default([]),
   })
   .strict();
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, createReadStream, constants as fsConstants, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ExitCode, PooltuneError, usageError } from '../errors.ts';
 import { loopbackTarget } from '../loopback.ts';
+import { findOnPath, isExecutableFile } from '../runtime/executables.ts';
 import type { Driver, DriverRequest, DriverResult, GeneratorCpu } from './driver.ts';
 import { K6JsonReader, k6DriverResult, k6Names, parseHandleSummary } from './k6-results.ts';
 import { buildK6Script } from './k6-script.ts';
@@ -30,16 +31,6 @@ const defaultGraceMs = 3_000;
 /** Lines of k6's stderr kept for error messages. */
 const tailLines = 30;
 
-function isExecutableFile(file: string): boolean {
-  try {
-    // accessSync throws when the file is not executable for this user.
-    accessSync(file, fsConstants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The k6 binary to run: `POOLTUNE_K6` when set (it must be an executable file), else the first `k6` on
  * PATH, else undefined.
@@ -55,12 +46,7 @@ export function findK6(env: K6Env): string | undefined {
     }
     return path.resolve(named);
   }
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, 'k6');
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return undefined;
+  return findOnPath('k6', env.PATH);
 }
 
 /** The error `run` throws when there is no k6 binary. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ProcessService, TargetDefinition } from '../config/schema.ts';
 import { usageError } from '../errors.ts';
 import type { KnobValues } from '../results/trial.ts';
+import { findOnPath } from './executables.ts';
 import { choosePort } from './ports.ts';
 import { type Launcher, type ServiceContext, startPostgres } from './postgres.ts';
 import { renderProcess, startProcessService } from './process-service.ts';
@@ -74,6 +75,7 @@ export async function startTarget(
   options: RuntimeOptions,
 ): Promise<StartedTarget> {
   const order = startOrder(target);
+  checkRequirements(target, options.env);
   const tmpRoot = await mkdtemp(path.join(options.tmpDir, 'pooltune-'));
   // Traversable (not readable) by others: PostgreSQL runs as an unprivileged user inside its own subfolder.
   await chmod(tmpRoot, 0o711);
@@ -158,6 +160,20 @@ export async function startTarget(
     stop: stopAll,
     [Symbol.asyncDispose]: stopAll,
   };
+}
+
+/** Programs the target needs, each found on PATH or named with the Debian package that provides it. */
+export function checkRequirements(
+  target: TargetDefinition,
+  env: Readonly<Record<string, string | undefined>>,
+): void {
+  const missing = target.requires.filter(({ command }) => findOnPath(command, env.PATH) === undefined);
+  if (missing.length === 0) return;
+  const packages = [...new Set(missing.map((m) => m.package))];
+  throw usageError(
+    `target ${target.name} needs ${missing.map((m) => m.command).join(', ')}, not found on PATH`,
+    `install Debian's ${packages.join(' ')} package${packages.length > 1 ? 's' : ''}: apt-get install ${packages.join(' ')}`,
+  );
 }
 
 function externalService(name: string, url: string): StartedService {
