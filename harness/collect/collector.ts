@@ -8,6 +8,8 @@ export interface ServerSample {
   readonly pool?: { readonly total: number; readonly idle: number; readonly waiting: number };
   /** The entry service process: CPU share of one core since the previous sample, RSS, open FDs. */
   readonly process?: { readonly cpuShare: number; readonly rssBytes: number; readonly fds: number };
+  /** The target's native pool gauges by label (see `metrics.native`). */
+  readonly native?: Readonly<Record<string, number>>;
   /** TCP socket states on the target's ports. */
   readonly sockets?: { readonly established: number; readonly timeWait: number; readonly closeWait: number };
   /** New TCP connections per second accepted on the entry port since the previous sample. */
@@ -38,6 +40,8 @@ export interface ServerFigures {
     readonly closeWaitMax: number;
   };
   readonly newConnectionsPerSecMean?: number;
+  /** The target's native pool gauges over the window: mean and max of each label. */
+  readonly native?: Readonly<Record<string, { readonly mean: number; readonly max: number }>>;
 }
 
 /** What a collector needs to know about the target it samples. */
@@ -52,6 +56,8 @@ export interface CollectTarget {
   readonly metricsUrl?: string;
   /** Which series carry the pool figures; defaults to {@link defaultPoolMetricNames}. */
   readonly metricNames?: PoolMetricNames;
+  /** Native pool gauges to sample: label → series name. */
+  readonly nativeGauges?: Readonly<Record<string, string>>;
 }
 
 /** A running sampler; stop it to get the figures. */

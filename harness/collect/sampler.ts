@@ -48,6 +48,7 @@ interface CounterReading {
 interface Reading {
   readonly takenAt: number;
   readonly pool?: { readonly total: number; readonly idle: number; readonly waiting: number };
+  readonly native?: Readonly<Record<string, number>>;
   readonly resources?: { readonly rssBytes: number; readonly fds: number };
   readonly cpu?: Rate;
   readonly sockets?: { readonly established: number; readonly timeWait: number; readonly closeWait: number };
@@ -137,6 +138,11 @@ export function startCollector(target: CollectTarget, options: CollectorOptions 
       if (total !== undefined && idle !== undefined && waiting !== undefined) {
         reading = { ...reading, pool: { total, idle, waiting } };
       }
+      const native = Object.entries(target.nativeGauges ?? {}).flatMap(([label, series]) => {
+        const value = readGauge(metrics, series);
+        return value === undefined ? [] : [[label, value] as const];
+      });
+      if (native.length > 0) reading = { ...reading, native: Object.fromEntries(native) };
       const acquire = readHistogram(metrics, names.acquireWait);
       const opened = readCounter(metrics, names.connectionsOpened);
       const errors = readCounterByLabel(metrics, names.errors, ERROR_KIND_LABEL);
@@ -336,11 +342,12 @@ function mean(values: readonly number[]): number {
 }
 
 function toSample(reading: Reading, markAt: number): ServerSample {
-  const { pool, resources, cpu, sockets, connections } = reading;
+  const { pool, native, resources, cpu, sockets, connections } = reading;
   return {
     // Floored so a warm-up sample never rounds to 0 and joins the measured window.
     atMs: Math.floor(reading.takenAt - markAt),
     ...(pool === undefined ? {} : { pool }),
+    ...(native === undefined ? {} : { native }),
     ...(resources === undefined || cpu === undefined
       ? {}
       : { process: { cpuShare: cpu.value, ...resources } }),
@@ -407,9 +414,19 @@ function summariseReadings(readings: readonly Reading[], markAt: number): Server
     markAt,
   );
 
+  const natives = defined((reading) => reading.native);
+  const labels = [...new Set(natives.flatMap((values) => Object.keys(values)))];
+  const native = Object.fromEntries(
+    labels.map((label) => {
+      const values = natives.flatMap((values) => (values[label] === undefined ? [] : [values[label]]));
+      return [label, { mean: mean(values), max: max(values) }];
+    }),
+  );
+
   return {
     samples,
     ...(pool === undefined ? {} : { pool }),
+    ...(labels.length === 0 ? {} : { native }),
     ...(processFigures === undefined ? {} : { process: processFigures }),
     ...(socketFigures === undefined ? {} : { sockets: socketFigures }),
     ...(newConnectionsPerSecMean === undefined ? {} : { newConnectionsPerSecMean }),

@@ -56,7 +56,15 @@ export const processServiceSchema = z
     port: portSchema,
     readiness: readinessSchema.default({ tcp: true, timeoutMs: 30_000 }),
     metrics: z
-      .object({ path: z.string().startsWith('/'), pool: poolMetricNamesSchema.default({}) })
+      .object({
+        path: z.string().startsWith('/'),
+        pool: poolMetricNamesSchema.default({}),
+        /**
+         * The pool's own figures in its native names (e.g. pgBouncer's cl_waiting): label → gauge series,
+         * summed across label sets. Sampled with the rest and shown in the report.
+         */
+        native: z.record(z.string().min(1), z.string().min(1)).default({}),
+      })
       .strict()
       .optional(),
     /** A config file rendered from a handlebars template with the knob values; its path is `{{configFile}}`. */
@@ -114,7 +122,9 @@ export const poolSchema = z
     /** The service that owns the pool (restarted when its knobs change). */
     service: z.string().min(1),
     /** The pool library, for ready-to-paste snippets. */
-    library: z.enum(['node-postgres', 'undici', 'hikaricp', 'pgbouncer', 'generic']).default('generic'),
+    library: z
+      .enum(['node-postgres', 'undici', 'hikaricp', 'pgbouncer', 'haproxy', 'generic'])
+      .default('generic'),
     knobs: z
       .object({
         size: z.string().min(1),

@@ -56,6 +56,7 @@ export async function runTrial(input: TrialInput): Promise<TrialResult> {
         ? {
             metricsUrl: `${entry.url}${metricsPath.metrics.path}`,
             metricNames: poolMetricNames(metricsPath.metrics.pool),
+            nativeGauges: metricsPath.metrics.native,
           }
         : {}),
     });
