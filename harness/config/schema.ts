@@ -171,7 +171,7 @@ export const configSchema = z
     /** `auto` picks autocannon for closed scenarios and arrival-rate for open ones. */
     driver: z.enum(['auto', 'autocannon', 'arrival-rate', 'k6']).default('auto'),
     /** Where services run: local processes, containers on a Docker engine, or containers when an engine answers. */
-    runtime: z.enum(['auto', 'process', 'container']).default('process'),
+    runtime: z.enum(['auto', 'process', 'container']).default('auto'),
     /** Knob values held fixed; unset knobs take the target's defaults. */
     knobs: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).default({}),
     sweep: z

@@ -10,6 +10,7 @@ import { ExitCode, PooltuneError, usageError } from '../errors.ts';
 import { loopbackTarget } from '../loopback.ts';
 import { findOnPath, isExecutableFile } from '../runtime/executables.ts';
 import type { Driver, DriverRequest, DriverResult, GeneratorCpu } from './driver.ts';
+import { followContainerCpu, k6DockerArgs, k6ImageEnv, removeK6Container } from './k6-image.ts';
 import { K6JsonReader, k6DriverResult, k6Names, parseHandleSummary } from './k6-results.ts';
 import { buildK6Script } from './k6-script.ts';
 
@@ -49,12 +50,41 @@ export function findK6(env: K6Env): string | undefined {
   return findOnPath('k6', env.PATH);
 }
 
+/** How k6 is started: a local binary, or an image on a Docker engine through the docker CLI. */
+export type K6Launch =
+  | { readonly kind: 'binary'; readonly binary: string }
+  | { readonly kind: 'image'; readonly image: string; readonly docker: string };
+
+/**
+ * How to run k6: the image in `POOLTUNE_K6_IMAGE` when set (it needs the docker CLI), else the binary
+ * `findBinary` finds, else undefined.
+ */
+export function findK6Launch(
+  env: K6Env,
+  findBinary: (env: K6Env) => string | undefined = findK6,
+): K6Launch | undefined {
+  const image = env[k6ImageEnv];
+  if (image !== undefined && image !== '') {
+    const docker = findOnPath('docker', env.PATH);
+    if (docker === undefined) {
+      throw usageError(
+        `${k6ImageEnv}=${image} needs the docker CLI, which is not on PATH`,
+        `install Docker (Debian: apt-get install docker.io), or unset ${k6ImageEnv} to use a k6 binary`,
+      );
+    }
+    return { kind: 'image', image, docker };
+  }
+  const binary = findBinary(env);
+  return binary === undefined ? undefined : { kind: 'binary', binary };
+}
+
 /** The error `run` throws when there is no k6 binary. */
 export function k6NotFound(): PooltuneError {
   return usageError(
     'k6 was not found: the k6 driver needs the k6 binary',
     `install k6 from https://github.com/grafana/k6/releases (it is not an npm package), or set ${k6BinaryEnv} ` +
-      'to the path of a k6 binary, or pick another driver with `--driver autocannon|arrival-rate`',
+      `to the path of a k6 binary, or ${k6ImageEnv} to a local k6 image (e.g. grafana/k6), ` +
+      'or pick another driver with `--driver autocannon|arrival-rate`',
   );
 }
 
@@ -85,21 +115,21 @@ export function createK6Driver(options: K6DriverOptions = {}): Driver {
     // k6 runs both models: closed stages as constant-vus, open shapes as arrival-rate executors.
     unsupported: () => undefined,
     preflight: () => {
-      if ((options.findBinary ?? findK6)(options.env ?? process.env) === undefined) throw k6NotFound();
+      if (findK6Launch(options.env ?? process.env, options.findBinary) === undefined) throw k6NotFound();
     },
     run: (request) => runK6(request, options),
   };
 }
 
-/** Runs scenarios with the external k6 binary (`POOLTUNE_K6` or `k6` on PATH). */
+/** Runs scenarios with k6: the `POOLTUNE_K6_IMAGE` image, else `POOLTUNE_K6` or `k6` on PATH. */
 export const k6Driver: Driver = createK6Driver();
 
 async function runK6(request: DriverRequest, options: K6DriverOptions): Promise<DriverResult> {
   const { scenario, signal } = request;
   signal.throwIfAborted();
   const env = options.env ?? process.env;
-  const binary = (options.findBinary ?? findK6)(env);
-  if (binary === undefined) throw k6NotFound();
+  const launch = findK6Launch(env, options.findBinary);
+  if (launch === undefined) throw k6NotFound();
   const { url } = loopbackTarget(request.url);
   const script = await buildK6Script(scenario, url, { seed: request.seed });
   const dir = await mkdtemp(path.join(options.tmpDir ?? tmpdir(), 'pooltune-k6-'));
@@ -126,7 +156,8 @@ async function runK6(request: DriverRequest, options: K6DriverOptions): Promise<
       `${k6ScriptEnv.summaryPath}=${files.summary}`,
       files.script,
     ];
-    const exit = await runMeasured(binary, args, env, dir, request, options);
+    const exit = await runMeasured(launch, args, env, dir, request, options);
+    const binary = launch.kind === 'binary' ? launch.binary : `image ${launch.image}`;
     if (signal.aborted) throw signal.reason;
     // 99: thresholds failed; pooltune's own thresholds cannot, but the run's figures are still good.
     if (exit.code !== 0 && exit.code !== 99) {
@@ -171,6 +202,7 @@ interface MeasuredExit {
   readonly signal: NodeJS.Signals | null;
   readonly cpu: GeneratorCpu;
   readonly outputTail: readonly string[];
+  readonly wallMs: number;
 }
 
 /**
@@ -182,9 +214,33 @@ interface MeasuredExit {
  */
 const wrapper = 'trap : INT TERM; "$0" "$@" 3>&-; code=$?; times >&3; exit $code';
 
-function runMeasured(
-  binary: string,
+async function runMeasured(
+  launch: K6Launch,
   args: readonly string[],
+  env: K6Env,
+  cwd: string,
+  request: DriverRequest,
+  options: K6DriverOptions,
+): Promise<MeasuredExit> {
+  if (launch.kind === 'binary') {
+    return spawnMeasured(['/bin/sh', '-c', wrapper, launch.binary, ...args], env, cwd, request, options);
+  }
+  // In a container k6 is not the shell's child, so its CPU comes from the container's cgroup. SIGINT to
+  // the docker CLI is forwarded to k6 (sig-proxy); a SIGKILLed CLI leaves the container, removed here.
+  const name = `pooltune-k6-${path.basename(cwd)}`;
+  const dockerArgs = k6DockerArgs({ image: launch.image, name, dir: cwd, env, k6Args: args });
+  const cpu = followContainerCpu(launch.docker, name);
+  try {
+    const exit = await spawnMeasured([launch.docker, ...dockerArgs], env, cwd, request, options);
+    return { ...exit, cpu: cpu.stop(exit.wallMs) };
+  } finally {
+    cpu.stop(0);
+    await removeK6Container(launch.docker, name);
+  }
+}
+
+function spawnMeasured(
+  [command, ...argv]: readonly string[],
   env: K6Env,
   cwd: string,
   request: DriverRequest,
@@ -193,7 +249,7 @@ function runMeasured(
   const now = options.now ?? (() => performance.now());
   const started = now();
   // Own process group, so SIGINT/SIGKILL reach k6 and the shell together.
-  const child = spawn('/bin/sh', ['-c', wrapper, binary, ...args], {
+  const child = spawn(command ?? '/bin/sh', argv, {
     cwd,
     env: { ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
@@ -234,7 +290,7 @@ function runMeasured(
       request.signal.removeEventListener('abort', onAbort);
       if (killTimer !== undefined) clearTimeout(killTimer);
       const wallMs = now() - started;
-      resolve({ code, signal, cpu: cpuFromTimes(times, wallMs), outputTail });
+      resolve({ code, signal, cpu: cpuFromTimes(times, wallMs), outputTail, wallMs });
     });
   });
 }

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GenericContainer, getContainerRuntimeClient, ImageName } from 'testcontainers';
 import type { TargetDefinition } from '../config/schema.ts';
+import { K6_CONTAINER_LABEL } from '../drivers/k6-image.ts';
 import { messageOf, targetError } from '../errors.ts';
 import type { KnobValues } from '../results/trial.ts';
 import { cleanupRegistry } from './cleanup.ts';
@@ -124,14 +125,17 @@ function covered(dir: string, parents: readonly string[]): boolean {
   return parents.some((parent) => dir === parent || dir.startsWith(`${parent}/`));
 }
 
-/** Removes every container pooltune labelled (all runs, or one): what a crashed run left behind. */
+/**
+ * Removes every container pooltune labelled (all runs, or one): what a crashed run left behind. Without
+ * a run id, k6 driver containers (which carry no run id) go too.
+ */
 export async function removeLabelledContainers(runLabel?: string): Promise<string[]> {
   const client = await getContainerRuntimeClient();
   const found = await client.container.list();
-  const ours = found.filter(
-    (info) =>
-      info.Labels?.[RUN_LABEL] !== undefined &&
-      (runLabel === undefined || info.Labels[RUN_LABEL] === runLabel),
+  const ours = found.filter((info) =>
+    runLabel === undefined
+      ? info.Labels?.[RUN_LABEL] !== undefined || info.Labels?.[K6_CONTAINER_LABEL] !== undefined
+      : info.Labels?.[RUN_LABEL] === runLabel,
   );
   for (const info of ours) {
     await client.container
@@ -140,6 +144,6 @@ export async function removeLabelledContainers(runLabel?: string): Promise<strin
       .catch(() => undefined);
   }
   return ours.map(
-    (info) => `${info.Names?.[0]?.replace(/^\//, '') ?? info.Id.slice(0, 12)} (${info.Labels?.[RUN_LABEL]})`,
+    (info) => `${info.Names?.[0]?.replace(/^\//, '') ?? info.Id.slice(0, 12)} (${info.Labels?.[RUN_LABEL] ?? 'k6'})`,
   );
 }

@@ -1,14 +1,21 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { GenericContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../harness/cli/main.ts';
+import { createK6Driver } from '../../harness/drivers/k6.ts';
+import { k6ImageEnv } from '../../harness/drivers/k6-image.ts';
 import { ExitCode } from '../../harness/errors.ts';
 import type { Manifest } from '../../harness/results/manifest.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
 import { dockerEngine } from '../../harness/runtime/container-runtime.ts';
 import { httpPg } from '../../targets/http-pg/target.ts';
 import { fakeHost } from '../helpers/fake-host.ts';
+import { fakeK6Scenario, fakeK6Script, writeFakeK6Inputs } from '../helpers/fake-k6.ts';
+import { startHttpServer } from '../helpers/http-server.ts';
 import { interruptAtSecondTrial } from '../helpers/interrupt.ts';
 
 // Real containers on a real Docker engine (.ci/run installs and starts one). Without an engine the
@@ -20,6 +27,8 @@ if (!engine.ok) {
   }
   console.log(`SKIPPED container suite: no Docker engine answered (${engine.reason})`);
 }
+
+const run = promisify(execFile);
 
 let dir = '';
 beforeAll(async () => {
@@ -197,4 +206,62 @@ describe.skipIf(!engine.ok)('the container runtime on a real Docker engine', () 
     const { trials } = await readTrialLog(path.join(out, run ?? '', 'trials.jsonl'));
     expect(trials[0]?.status).toBe('completed');
   }, 90_000);
+
+  it('the k6 driver runs k6 from a configured image on host networking, and leaves no container', async () => {
+    // No k6 image or binary is reachable here, so the image holds the stand-in k6 (the node binary, its
+    // libraries and a script that speaks k6's CLI and writes k6's outputs); the driver cannot tell.
+    const context = path.join(dir, 'k6-image');
+    const inputs = await writeFakeK6Inputs(dir);
+    const node = await realpath(process.execPath);
+    const libs = [...(await run('ldd', [node])).stdout.matchAll(/(\/\S+\.so[.\d]*)/g)].map((m) => m[1] ?? '');
+    for (const file of [node, ...libs, inputs.summary, inputs.points]) {
+      await cp(file, path.join(context, 'root', file), { dereference: true });
+    }
+    await writeFile(path.join(context, 'root', 'k6'), fakeK6Script.replace(/^#!.*\n/, ''));
+    await writeFile(
+      path.join(context, 'Dockerfile'),
+      `FROM scratch\nCOPY root/ /\nENTRYPOINT ["${node}", "/k6"]\n`,
+    );
+    const image = 'pooltune-k6-standin:test';
+    await GenericContainer.fromDockerfile(context).build(image, { deleteOnExit: false });
+    let served = 0;
+    const server = await startHttpServer((_req, res) => {
+      served += 1;
+      res.end('ok');
+    });
+    try {
+      const driverFor = (mode: string) =>
+        createK6Driver({
+          env: {
+            PATH: process.env.PATH,
+            [k6ImageEnv]: image,
+            K6_FAKE_MODE: mode,
+            K6_FAKE_FETCH: '1',
+            K6_FAKE_SUMMARY: inputs.summary,
+            K6_FAKE_POINTS: inputs.points,
+          },
+          tmpDir: dir,
+          graceMs: 500,
+        });
+      const request = { url: server.url, scenario: fakeK6Scenario, seed: 1 };
+      const result = await driverFor('ok').run({ ...request, signal: new AbortController().signal });
+      // What the stand-in read from the mounted script folder and wrote back there: 3 ok, 1 timeout.
+      expect(result).toMatchObject({ driver: 'k6', requests: 3, ok: 3, errors: { timeout: 1 } });
+      // The stand-in reached the loopback target from inside its container (else it exits 107).
+      expect(served).toBe(1);
+      expect(result.generatorCpu.userMs + result.generatorCpu.systemMs).toBeGreaterThan(0);
+
+      // Aborted with a k6 that ignores SIGINT: the CLI is killed, and the container is removed anyway.
+      const controller = new AbortController();
+      const aborted = driverFor('hang').run({
+        ...request,
+        signal: controller.signal,
+        onMeasureStart: () => controller.abort(new Error('stop')),
+      });
+      await expect(aborted).rejects.toThrow('stop');
+      expect(await leftovers()).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
 });

@@ -4,27 +4,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverResult } from '../../harness/drivers/driver.ts';
 import { decodeHistogram } from '../../harness/drivers/histogram.ts';
-import { cpuFromTimes, createK6Driver, findK6, k6BinaryEnv, k6ScriptEnv } from '../../harness/drivers/k6.ts';
-import { k6Names } from '../../harness/drivers/k6-results.ts';
+import { cpuFromTimes, createK6Driver, findK6, k6BinaryEnv } from '../../harness/drivers/k6.ts';
 import { ExitCode, isPooltuneError, type PooltuneError } from '../../harness/errors.ts';
-import type { ClosedScenario, OpenScenario } from '../../scenarios/scenario.ts';
+import type { OpenScenario } from '../../scenarios/scenario.ts';
+import { fakeK6Scenario, fakeK6Script, writeFakeK6Inputs } from '../helpers/fake-k6.ts';
 import { startHttpServer } from '../helpers/http-server.ts';
 
-const closed: ClosedScenario = {
-  name: 'k6-test-closed',
-  description: 'two short stages',
-  model: 'closed',
-  warmupMs: 500,
-  stages: [
-    { connections: 2, durationMs: 1_000 },
-    { connections: 4, durationMs: 1_000 },
-  ],
-  requestTimeoutMs: 2_000,
-  mix: [
-    { name: 'read', method: 'GET', path: '/read', weight: 3 },
-    { name: 'write', method: 'POST', path: '/write', weight: 1 },
-  ],
-};
+const closed = fakeK6Scenario;
 
 /** Whether a process still runs: gone, or a zombie (a container's PID 1 may never reap orphans). */
 async function running(pid: number): Promise<boolean> {
@@ -102,99 +88,18 @@ describe('cpuFromTimes', () => {
   });
 });
 
-/** A point line shaped like k6's `--out json` output. */
-function point(metric: string, value: number, tags: Record<string, string>): string {
-  return JSON.stringify({ metric, type: 'Point', data: { time: '2026-11-24T09:51:15Z', value, tags } });
-}
-
-/**
- * A stand-in for the k6 binary: it records its argv, burns a fixed amount of CPU, logs the measure-start
- * marker the way k6's console does, writes the summary and points it is given, and reports its own CPU.
- * FAKE_K6_MODE=hang ignores SIGINT (so only SIGKILL ends it); FAKE_K6_MODE=fail exits 107 like a script error.
- */
-const fakeK6 = `#!${process.execPath}
-const fs = require('node:fs');
-const args = process.argv.slice(2);
-const env = {};
-args.forEach((arg, i) => {
-  if (arg === '--env') { const [key, ...rest] = args[i + 1].split('='); env[key] = rest.join('='); }
-});
-const out = args[args.indexOf('--out') + 1].replace(/^json=/, '');
-let reported = { args, pid: process.pid, cwd: process.cwd() };
-const report = (extra) => {
-  reported = { ...reported, ...extra };
-  fs.writeFileSync(process.env.FAKE_K6_REPORT, JSON.stringify(reported));
-};
-report({ script: fs.readFileSync(args[args.length - 1], 'utf8').slice(0, 200) });
-const marker = () => process.stderr.write('time="2026-01-01T00:00:00Z" level=info msg="${k6Names.measureMarker}" source=console\\n');
-if (process.env.FAKE_K6_MODE === 'hang') {
-  process.on('SIGINT', () => report({ sigint: true }));
-  marker();
-  setInterval(() => {}, 1000);
-} else if (process.env.FAKE_K6_MODE === 'fail') {
-  process.stderr.write('ERRO[0000] SyntaxError: fake script error\\n');
-  process.exit(107);
-} else {
-  let x = 0;
-  for (let i = 0; i < 40000000; i++) x = (x * 31 + i) % 1000003;
-  marker();
-  fs.copyFileSync(process.env.FAKE_K6_SUMMARY, env.${k6ScriptEnv.summaryPath});
-  const points = fs.readFileSync(process.env.FAKE_K6_POINTS);
-  fs.writeFileSync(out, out.endsWith('.gz') ? require('node:zlib').gzipSync(points) : points);
-  const cpu = process.cpuUsage();
-  report({ x, cpuMs: (cpu.user + cpu.system) / 1000, targetUrl: env.${k6ScriptEnv.targetUrl} });
-  process.exit(0);
-}
-`;
-
 describe('k6 driver with a stand-in k6 binary', () => {
   let fake = '';
   let files: { summary: string; points: string; report: string; tmp: string };
-  const measure = (stage: number, status: string, extra: Record<string, string> = {}) => ({
-    scenario: `stage_${stage}`,
-    [k6Names.phaseTag]: 'measure',
-    [k6Names.stageTag]: String(stage),
-    status,
-    ...extra,
-  });
-
   beforeAll(async () => {
     fake = path.join(work, 'fake-k6');
-    await writeFile(fake, fakeK6);
+    await writeFile(fake, fakeK6Script);
     await chmod(fake, 0o755);
     files = {
-      summary: path.join(work, 'summary-in.json'),
-      points: path.join(work, 'points-in.ndjson'),
+      ...(await writeFakeK6Inputs(work)),
       report: path.join(work, 'report.json'),
       tmp: await mkdtemp(path.join(work, 'tmp-')),
     };
-    const measured = `{${k6Names.phaseTag}:measure}`;
-    const counter = (count: number) => ({ type: 'counter', values: { count, rate: count / 2.5 } });
-    await writeFile(
-      files.summary,
-      JSON.stringify({
-        state: { testRunDurationMs: 2_600 },
-        metrics: {
-          [`http_reqs${measured}`]: counter(4),
-          [`iterations${measured}`]: counter(4),
-          [`http_req_failed${measured}`]: { type: 'rate', values: { rate: 0.25, passes: 1, fails: 3 } },
-        },
-      }),
-    );
-    const lines = [
-      point('http_reqs', 1, { scenario: 'warmup', [k6Names.phaseTag]: 'warmup', status: '200' }),
-      point('http_req_duration', 99, { scenario: 'warmup', [k6Names.phaseTag]: 'warmup', status: '200' }),
-      point('http_reqs', 1, measure(0, '200')),
-      point('http_req_duration', 1.5, measure(0, '200')),
-      point('http_req_blocked', 0.01, measure(0, '200')),
-      point('http_reqs', 1, measure(1, '200')),
-      point('http_req_duration', 2.5, measure(1, '200')),
-      point('http_reqs', 1, measure(1, '200')),
-      point('http_req_duration', 3.5, measure(1, '200')),
-      point('http_reqs', 1, measure(1, '0', { error_code: '1050' })),
-      point('http_req_duration', 2_000, measure(1, '0', { error_code: '1050' })),
-    ];
-    await writeFile(files.points, `${lines.join('\n')}\n`);
   });
 
   const driverFor = (mode: string, gzipPoints = false) =>
@@ -203,10 +108,10 @@ describe('k6 driver with a stand-in k6 binary', () => {
       env: {
         PATH: process.env.PATH,
         [k6BinaryEnv]: fake,
-        FAKE_K6_MODE: mode,
-        FAKE_K6_SUMMARY: files.summary,
-        FAKE_K6_POINTS: files.points,
-        FAKE_K6_REPORT: files.report,
+        K6_FAKE_MODE: mode,
+        K6_FAKE_SUMMARY: files.summary,
+        K6_FAKE_POINTS: files.points,
+        K6_FAKE_REPORT: files.report,
       },
       tmpDir: files.tmp,
       graceMs: 200,
