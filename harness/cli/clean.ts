@@ -2,6 +2,7 @@ import { defineCommand } from 'citty';
 import { ExitCode } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import { dockerEngine, removeLabelledContainers } from '../runtime/container-runtime.ts';
+import { removeOrphans } from '../runtime/orphans.ts';
 import type { CommandResult } from './main.ts';
 import { checkFlags } from './options.ts';
 
@@ -10,29 +11,47 @@ const args = {
   json: { type: 'boolean', description: 'print what was removed as JSON' },
 } as const;
 
-/** `pooltune clean`: remove the containers a crashed or killed run left behind (found by their label). */
+/** `removed N what:` and one line per item, or nothing for an empty list. */
+function list(what: string, items: readonly string[]): string[] {
+  return items.length === 0 ? [] : [`removed ${items.length} ${what}:`, ...items.map((item) => `  ${item}`)];
+}
+
+/**
+ * `pooltune clean`: remove what crashed or killed runs left behind: their service processes and temp
+ * folders (found by the owner they carry) and their containers (found by their label).
+ */
 export function cleanCommand(host: Host, result: (r: CommandResult) => void) {
   return defineCommand({
-    meta: { name: 'clean', description: 'Remove containers that crashed or killed runs left behind' },
+    meta: {
+      name: 'clean',
+      description: 'Remove the processes, temp folders and containers that killed runs left behind',
+    },
     args,
     run: async ({ rawArgs, args: parsed }) => {
       checkFlags(rawArgs, args);
+      const orphans = await removeOrphans(host.tmpDir);
       const engine = await dockerEngine();
       const removed = engine.ok
         ? await removeLabelledContainers(typeof parsed.run === 'string' ? parsed.run : undefined)
         : [];
+      const processes = orphans.processes.map((p) => `pid ${p.pid}: ${p.command}`);
       if (parsed.json === true) {
         host.stdout.write(
-          `${JSON.stringify({ engine: engine.ok ? engine.version : null, removed }, null, 2)}\n`,
+          `${JSON.stringify(
+            { engine: engine.ok ? engine.version : null, removed, processes, dirs: orphans.dirs },
+            null,
+            2,
+          )}\n`,
         );
-      } else if (!engine.ok) {
-        host.stdout.write(`no Docker engine answered (${engine.reason}): no containers to remove\n`);
       } else {
-        host.stdout.write(
-          removed.length === 0
-            ? 'no pooltune containers found\n'
-            : `removed ${removed.length} container(s):\n${removed.map((name) => `  ${name}\n`).join('')}`,
-        );
+        const lines = [
+          ...list('process(es) of killed runs', processes),
+          ...list('temp folder(s) of killed runs', orphans.dirs),
+          ...(engine.ok
+            ? list('container(s)', removed)
+            : [`no Docker engine answered (${engine.reason}): no containers to remove`]),
+        ];
+        host.stdout.write(lines.length === 0 ? 'nothing left behind by pooltune\n' : `${lines.join('\n')}\n`);
       }
       result({ code: ExitCode.ok });
     },

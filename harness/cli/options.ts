@@ -14,6 +14,7 @@ import {
 import { type Plan, resolvePlan } from '../config/plan.ts';
 import { usageError } from '../errors.ts';
 import type { Host } from '../host/host.ts';
+import type { RunOrigin } from '../results/resume.ts';
 import type { Progress, RunEnvironment } from '../tuning/tune.ts';
 import { barProgress, lineProgress } from './progress.ts';
 
@@ -50,6 +51,11 @@ export const runArgs = {
   baseline: {
     type: 'string',
     description: 'compare with this run directory or summary.json afterwards; exit 4 on a regression',
+  },
+  'max-duration': {
+    type: 'string',
+    valueHint: '45m',
+    description: 'stop the whole run after this long (90s, 45m, 2h); it can then be resumed',
   },
   json: {
     type: 'boolean',
@@ -113,6 +119,7 @@ export function flagLayer(args: Readonly<Record<string, unknown>>, rawArgs: read
   if (text('out') !== undefined) layer.outDir = text('out');
   if (text('max-connections') !== undefined) layer.maxConnections = coerce(text('max-connections') ?? '');
   if (args.quick === true) layer.quick = true;
+  if (text('max-duration') !== undefined) layer.maxDuration = coerce(text('max-duration') ?? '');
   const knobs: Record<string, unknown> = {};
   for (const pair of repeated(rawArgs, 'set')) {
     const at = pair.indexOf('=');
@@ -123,22 +130,47 @@ export function flagLayer(args: Readonly<Record<string, unknown>>, rawArgs: read
   return layer;
 }
 
+/** A plan, the folder its relative paths resolve from, and how its config was given. */
+export interface LoadedPlan {
+  readonly plan: Plan;
+  readonly baseDir: string;
+  readonly origin: Pick<RunOrigin, 'cwd' | 'configFile' | 'layers'>;
+}
+
 /** Loads and layers the config (defaults < file < env < flags), validates it, and resolves the plan. */
 export async function loadPlan(
   host: Host,
   args: Readonly<Record<string, unknown>>,
   rawArgs: readonly string[],
-): Promise<{ plan: Plan; baseDir: string }> {
+): Promise<LoadedPlan> {
   const explicit = typeof args.config === 'string' ? args.config : undefined;
   const file = await findConfigFile(host.cwd, explicit);
+  const origin = {
+    cwd: host.cwd,
+    ...(file === undefined ? {} : { configFile: file }),
+    layers: { env: envLayer(host.env), flags: flagLayer(args, rawArgs) },
+  };
+  return planFrom(origin, host.cwd);
+}
+
+/**
+ * The plan a resumed run had: its config file read again, with the env and flag layers it was started
+ * with; `overrides` (e.g. a new --max-duration) go on top.
+ */
+export async function planFrom(
+  origin: LoadedPlan['origin'],
+  cwd: string,
+  overrides: ConfigLayer = {},
+): Promise<LoadedPlan> {
+  const file = origin.configFile;
   const fileLayer = file === undefined ? {} : await readConfigFile(file);
-  const merged = mergeLayers(fileLayer, envLayer(host.env), flagLayer(args, rawArgs));
+  const merged = mergeLayers(fileLayer, origin.layers.env, origin.layers.flags, overrides);
   const config = validateConfig(
     merged,
-    file === undefined ? 'flags and environment' : path.relative(host.cwd, file) || file,
+    file === undefined ? 'flags and environment' : path.relative(cwd, file) || file,
   );
-  const baseDir = file === undefined ? host.cwd : path.dirname(file);
-  return { plan: resolvePlan(config, { targets: bundledTargets, scenarios }), baseDir };
+  const baseDir = file === undefined ? origin.cwd : path.dirname(file);
+  return { plan: resolvePlan(config, { targets: bundledTargets, scenarios }), baseDir, origin };
 }
 
 /** A bar on a terminal; plain lines when output is not a TTY or under CI=true. */

@@ -1,12 +1,21 @@
 import path from 'node:path';
 import { defineCommand } from 'citty';
 import { summarizeSweep } from '../analysis/sweep-summary.ts';
-import { ExitCode } from '../errors.ts';
+import { ExitCode, usageError } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import { loadComparableRun } from '../report/comparable-run.ts';
+import { prepareResume } from '../results/resume.ts';
 import { type RunOutcome, runOnce, tune } from '../tuning/tune.ts';
 import type { CommandResult } from './main.ts';
-import { checkFlags, chooseProgress, loadPlan, runArgs, runEnvironment } from './options.ts';
+import {
+  checkFlags,
+  chooseProgress,
+  flagLayer,
+  loadPlan,
+  planFrom,
+  runArgs,
+  runEnvironment,
+} from './options.ts';
 
 /** Runs `tune` or `run` with everything from the host, and prints the outcome. */
 async function execute(
@@ -16,14 +25,25 @@ async function execute(
   version: string,
   kind: 'tune' | 'run',
 ): Promise<CommandResult> {
-  checkFlags(rawArgs, runArgs);
-  const { plan, baseDir } = await loadPlan(host, args, rawArgs);
+  checkFlags(rawArgs, kind === 'tune' ? tuneArgs : runArgs);
+  const resume =
+    typeof args.resume === 'string' && args.resume !== ''
+      ? await prepareResume(path.resolve(host.cwd, args.resume))
+      : undefined;
+  const { plan, baseDir, origin } =
+    resume === undefined
+      ? await loadPlan(host, args, rawArgs)
+      : await planFrom(resume.origin, host.cwd, resumeOverrides(args, rawArgs));
   // Load the baseline before any load: a wrong path is exit 2 now, not after minutes of trials.
   const baseline =
     typeof args.baseline === 'string' && args.baseline !== ''
       ? await loadComparableRun(path.resolve(host.cwd, args.baseline))
       : undefined;
-  const options = baseline === undefined ? {} : { baseline };
+  const options = {
+    origin,
+    ...(baseline === undefined ? {} : { baseline }),
+    ...(resume === undefined ? {} : { resume }),
+  };
   const controller = new AbortController();
   const stopListening = host.onInterrupt((signal) => {
     host.stderr.write(`\npooltune: ${signal}: stopping load and the target (again to force)\n`);
@@ -50,6 +70,8 @@ async function execute(
           runDir: outcome.runDir,
           report: outcome.reportPath,
           interrupted: outcome.interrupted,
+          ...(outcome.stoppedBy === undefined ? {} : { stoppedBy: outcome.stoppedBy }),
+          replayed: outcome.replayed,
           verdict: outcome.summary.verdict,
           slo: outcome.summary.slo.status,
           ...(outcome.summary.regression === undefined ? {} : { regression: outcome.summary.regression }),
@@ -89,17 +111,45 @@ async function execute(
     host.stdout.write(`report: ${outcome.reportPath}\n`);
   }
   if (outcome.interrupted) {
-    host.stderr.write(`interrupted: the trials measured so far are in ${outcome.runDir}/trials.jsonl\n`);
+    const why =
+      outcome.stoppedBy === 'max-duration'
+        ? `max duration ${plan.config.maxDuration} reached`
+        : 'interrupted';
+    host.stderr.write(`${why}: the trials measured so far are in ${outcome.runDir}/trials.jsonl\n`);
+    if (kind === 'tune') host.stderr.write(`resume with: pooltune tune --resume ${outcome.runDir}\n`);
     return { code: ExitCode.interrupted };
   }
   return { code: outcome.summary.exitCode as CommandResult['code'] };
+}
+
+/** `tune` takes the run flags and `--resume`. */
+const tuneArgs = {
+  ...runArgs,
+  resume: {
+    type: 'string',
+    valueHint: 'run-dir',
+    description: 'continue an interrupted tune: completed trials are kept, the rest are run',
+  },
+} as const;
+
+/** With --resume the run's own config stands: only --max-duration may be given again. */
+function resumeOverrides(args: Readonly<Record<string, unknown>>, rawArgs: readonly string[]) {
+  const { maxDuration, ...others } = flagLayer(args, rawArgs);
+  const given = [...Object.keys(others), ...(typeof args.config === 'string' ? ['config'] : [])];
+  if (given.length > 0) {
+    throw usageError(
+      `--resume takes the run's own config, but ${given.join(', ')} ${given.length > 1 ? 'were' : 'was'} given too`,
+      'drop those flags (only --max-duration, --baseline and --json go with --resume)',
+    );
+  }
+  return maxDuration === undefined ? {} : { maxDuration };
 }
 
 /** `pooltune tune`: sweep the pool size on a target and write the report. */
 export function tuneCommand(host: Host, version: string, result: (r: CommandResult) => void) {
   return defineCommand({
     meta: { name: 'tune', description: 'Sweep the pool size against a target and write an HTML report' },
-    args: runArgs,
+    args: tuneArgs,
     run: async ({ rawArgs, args }) => result(await execute(host, rawArgs, args, version, 'tune')),
   });
 }

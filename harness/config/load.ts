@@ -79,6 +79,7 @@ export const envVariables = {
   POOLTUNE_QUICK: 'quick',
   POOLTUNE_SEED: 'seed',
   POOLTUNE_MAX_CONNECTIONS: 'maxConnections',
+  POOLTUNE_MAX_DURATION: 'maxDuration',
 } as const;
 
 /** The config layer given by POOLTUNE_* environment variables. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationMs, durationPattern } from './duration.ts';
 
 /** A tunable parameter of a service: its type, range and default. Templates read it as `{{knobs.NAME}}`. */
 export const knobSchema = z
@@ -231,6 +232,29 @@ export const configSchema = z
     quick: z.boolean().default(false),
     /** Where run directories are written. */
     outDir: z.string().min(1).default('reports/out'),
+    /**
+     * The whole run's deadline, e.g. `45m`, `90s`, `2h` (a bare number is seconds): past it, load stops and the run ends as if
+     * interrupted (exit 130, resumable). Unset: no limit beyond each trial's own deadline.
+     */
+    maxDuration: z
+      .union([
+        z.number().positive(),
+        z
+          .string()
+          .regex(durationPattern, 'expected a duration such as 90s, 45m or 2h (a number and ms, s, m or h)')
+          .refine((text) => durationMs(text) > 0, 'must be longer than 0'),
+      ])
+      .optional(),
+    /** What a service crashing mid-trial does: the trial is `errored` either way. */
+    onCrash: z
+      .object({
+        /** `continue`: restart the service and go on; `stop`: end the run there (exit 5). */
+        policy: z.enum(['continue', 'stop']).default('continue'),
+        /** Restarts after crashes allowed in one run before it stops anyway (exit 5). */
+        maxRestarts: z.number().int().min(0).max(100).default(3),
+      })
+      .strict()
+      .default({ policy: 'continue', maxRestarts: 3 }),
     seed: z.number().int().default(1),
     /** Regression gates of `pooltune compare` and `tune --baseline`; their flags override these. */
     compare: z

@@ -2,6 +2,7 @@ import '../polyfills.ts';
 import os from 'node:os';
 import { main } from '../cli/main.ts';
 import { cleanupRegistry } from '../runtime/cleanup.ts';
+import { OWNER_ENV, ownerOf } from '../runtime/orphans.ts';
 import { containerDefaults } from './container-env.ts';
 import type { Host, OutStream } from './host.ts';
 
@@ -41,10 +42,15 @@ export function nodeHost(): Host {
   };
 }
 
+/** After SIGINT/SIGTERM, pooltune exits within this long whatever is stuck (the trials are on disk). */
+const forcedExitMs = 4_500;
+
 /** Runs the CLI on the real process and exits with its code; anything still running is killed on the way out. */
 export async function runCli(): Promise<void> {
   // Last line of defence: an exit path that could not await the runtime's cleanup still kills the groups.
   process.on('exit', () => cleanupRegistry.killAllSync((pid, signal) => process.kill(pid, signal)));
+  // Inherited by every process pooltune starts, so `pooltune clean` can find them if this one is killed.
+  process.env[OWNER_ENV] = await ownerOf(process.pid);
   let interrupts = 0;
   const host = nodeHost();
   const forceOnSecondInterrupt = host.onInterrupt(() => {
@@ -53,6 +59,13 @@ export async function runCli(): Promise<void> {
       process.stderr.write('pooltune: interrupted twice, killing everything now\n');
       process.exit(130);
     }
+    // Load stops and results are flushed at once; whatever hangs past the bound is killed.
+    setTimeout(() => {
+      process.stderr.write(
+        `pooltune: still stopping after ${forcedExitMs / 1000} s, killing everything now\n`,
+      );
+      process.exit(130);
+    }, forcedExitMs).unref();
   });
   const code = await main(host);
   forceOnSecondInterrupt();

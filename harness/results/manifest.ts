@@ -5,6 +5,8 @@ export interface Manifest {
   readonly schemaVersion: 1;
   readonly runId: string;
   readonly createdAt: string;
+  /** When the run was last resumed after an interruption (`tune --resume`). */
+  readonly resumedAt?: string;
   readonly command: 'tune' | 'run';
   readonly target: {
     readonly name: string;

@@ -44,6 +44,8 @@ export interface ErroredTrial extends TrialKey, TrialTimes {
   readonly status: 'errored';
   readonly error: string;
   readonly logTail: readonly string[];
+  /** The service that exited during the trial, when a crash is what failed it. */
+  readonly crashed?: string;
 }
 
 /** A trial stopped by the user (SIGINT/SIGTERM) before it finished. */

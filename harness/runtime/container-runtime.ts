@@ -144,6 +144,7 @@ export async function removeLabelledContainers(runLabel?: string): Promise<strin
       .catch(() => undefined);
   }
   return ours.map(
-    (info) => `${info.Names?.[0]?.replace(/^\//, '') ?? info.Id.slice(0, 12)} (${info.Labels?.[RUN_LABEL] ?? 'k6'})`,
+    (info) =>
+      `${info.Names?.[0]?.replace(/^\//, '') ?? info.Id.slice(0, 12)} (${info.Labels?.[RUN_LABEL] ?? 'k6'})`,
   );
 }

@@ -1,12 +1,15 @@
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProcessService, TargetDefinition } from '../config/schema.ts';
 import { usageError } from '../errors.ts';
 import type { KnobValues } from '../results/trial.ts';
 import { findOnPath } from './executables.ts';
+import { OWNER_ENV, OWNER_FILE } from './orphans.ts';
 import { choosePort } from './ports.ts';
-import { type Launcher, type ServiceContext, startPostgres } from './postgres.ts';
+import type { ChildSpec, StartedChild } from './child.ts';
+import { type Launcher, launcherOf, type ServiceContext, type ServiceLimits, startPostgres } from './postgres.ts';
 import { renderProcess, startProcessService } from './process-service.ts';
+import { waitReady } from './readiness.ts';
 import type { StartedService } from './service.ts';
 import type { TemplateContext } from './templates.ts';
 
@@ -36,6 +39,11 @@ export interface StartedTarget extends AsyncDisposable {
   service(name: string): StartedService;
   /** Restarts exactly the services whose rendered definition changes with these knob values (and their dependents). */
   apply(knobs: KnobValues): Promise<string[]>;
+  /**
+   * Stops one service and runs the very same process again on the same port (a database keeps its data
+   * and password); the services that depend on it keep running. A dependency restarting under load.
+   */
+  restart(name: string): Promise<void>;
   /** Facts from every service (PostgreSQL version, max_connections, ...). */
   facts(): Record<string, string | number>;
   stop(): Promise<void>;
@@ -79,6 +87,9 @@ export async function startTarget(
   const tmpRoot = await mkdtemp(path.join(options.tmpDir, 'pooltune-'));
   // Traversable (not readable) by others: PostgreSQL runs as an unprivileged user inside its own subfolder.
   await chmod(tmpRoot, 0o711);
+  // Who owns it, so `pooltune clean` can tell the folder of a killed run from a live one's.
+  const owner = options.env[OWNER_ENV];
+  if (owner !== undefined) await writeFile(path.join(tmpRoot, OWNER_FILE), owner, { mode: 0o600 });
   if (options.logDir !== undefined) await mkdir(options.logDir, { recursive: true });
   const context: ServiceContext = {
     tmpRoot,
@@ -102,15 +113,18 @@ export async function startTarget(
   const render = (name: string, service: ProcessService, port: number, values: KnobValues) =>
     renderProcess(name, service, templateContext(port, values), options.baseDir, path.join(tmpRoot, name));
 
+  // Each service's last launch, so `restart` can run the very same process again.
+  const launches = new Map<string, LastLaunch>();
+  const launching = recordLaunches(context, launches);
   const start = async (name: string, values: KnobValues, port?: number): Promise<StartedService> => {
     const service = target.services[name];
     if (service === undefined) throw new Error(`unknown service ${name}`);
-    if (service.kind === 'postgres') return startPostgres(name, service, context);
+    if (service.kind === 'postgres') return startPostgres(name, service, launching);
     if (service.kind === 'external') {
       return externalService(name, service.url);
     }
     const chosen = port ?? (await choosePort(service.port, name));
-    return startProcessService(name, service, await render(name, service, chosen, values), chosen, context);
+    return startProcessService(name, service, await render(name, service, chosen, values), chosen, launching);
   };
 
   const stopAll = async () => {
@@ -144,17 +158,55 @@ export async function startTarget(
       for (const name of order) {
         const service = target.services[name];
         const current = get(name);
-        if (service?.kind !== 'process') continue;
-        const dependencyRestarted = service.dependsOn.some((dependency) => restarted.includes(dependency));
+        if (service === undefined || service.kind === 'external') continue;
+        // A service that exited (crashed, or was killed) is started again, whatever its kind.
         const exited = current.exitInfo() !== undefined;
-        const rendered = await render(name, service, current.port, values);
-        if (!dependencyRestarted && !exited && JSON.stringify(rendered) === current.fingerprint) continue;
+        if (service.kind === 'postgres' && !exited) continue;
+        if (service.kind === 'process') {
+          const dependencyRestarted = service.dependsOn.some((dependency) => restarted.includes(dependency));
+          const rendered = await render(name, service, current.port, values);
+          if (!dependencyRestarted && !exited && JSON.stringify(rendered) === current.fingerprint) continue;
+        }
         await current.stop();
         running.delete(name);
         running.set(name, await start(name, values, current.port));
         restarted.push(name);
       }
       return restarted;
+    },
+    async restart(name) {
+      const current = get(name);
+      const service = target.services[name];
+      const last = launches.get(name);
+      if (service === undefined || service.kind === 'external' || last === undefined) {
+        throw new Error(`service ${name} was not started by pooltune, so it cannot be restarted`);
+      }
+      await last.child.stop();
+      const child = await last.launch(last.spec, last.limits);
+      launches.set(name, { ...last, child });
+      const rule =
+        service.kind === 'postgres'
+          ? { log: 'database system is ready to accept connections', timeoutMs: service.readiness.timeoutMs }
+          : service.readiness;
+      try {
+        await waitReady(child, rule, current.port);
+      } catch (error) {
+        await child.stop();
+        throw error;
+      }
+      // The old service's stop still removes what it owns (a database's data dir) once the new process is gone.
+      const stop = async () => {
+        await child.stop();
+        await current.stop();
+      };
+      running.set(name, {
+        ...current,
+        pid: child.pid,
+        logTail: () => child.log.lines(),
+        exitInfo: () => child.exitInfo(),
+        stop,
+        [Symbol.asyncDispose]: stop,
+      });
     },
     facts: () => Object.assign({}, ...[...running.values()].map((service) => service.facts)),
     stop: stopAll,
@@ -174,6 +226,27 @@ export function checkRequirements(
     `target ${target.name} needs ${missing.map((m) => m.command).join(', ')}, not found on PATH`,
     `install Debian's ${packages.join(' ')} package${packages.length > 1 ? 's' : ''}: apt-get install ${packages.join(' ')}`,
   );
+}
+
+/** A service's last launch: what `restart` runs again. */
+interface LastLaunch {
+  readonly spec: ChildSpec;
+  readonly limits: ServiceLimits;
+  readonly launch: Launcher;
+  readonly child: StartedChild;
+}
+
+/** The context with a launcher that records each launch by the launched process's name. */
+function recordLaunches(context: ServiceContext, launches: Map<string, LastLaunch>): ServiceContext {
+  const launch = launcherOf(context);
+  return {
+    ...context,
+    launch: async (spec, limits) => {
+      const child = await launch(spec, limits);
+      launches.set(spec.name, { spec, limits, launch, child });
+      return child;
+    },
+  };
 }
 
 function externalService(name: string, url: string): StartedService {

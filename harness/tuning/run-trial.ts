@@ -82,14 +82,15 @@ export async function runTrial(input: TrialInput): Promise<TrialResult> {
         logTail: entry.logTail(),
       };
     }
-    const exit = entry.exitInfo();
-    if (exit !== undefined) {
+    const crashed = crashedService(target);
+    if (crashed !== undefined) {
       return {
         ...key,
         ...ended(),
         status: 'errored',
-        error: `service "${entry.name}" exited during the trial (${exit.signal ?? `code ${exit.code}`})`,
-        logTail: entry.logTail().slice(-15),
+        error: crashed.error,
+        logTail: crashed.logTail,
+        crashed: crashed.service,
       };
     }
     const reason = invalidReason(client, server);
@@ -104,6 +105,26 @@ export async function runTrial(input: TrialInput): Promise<TrialResult> {
     const tail = isPooltuneError(error) ? [...error.details] : safeTail(target);
     return { ...key, ...ended(), status: 'errored', error: messageOf(error), logTail: tail.slice(-15) };
   }
+}
+
+/** A service of the target that exited (crashed or was killed), with its log tail; the entry is checked first. */
+export function crashedService(
+  target: StartedTarget,
+): { readonly service: string; readonly error: string; readonly logTail: string[] } | undefined {
+  const names = Object.keys(target.definition.services).sort((a, b) =>
+    a === target.definition.entry ? -1 : b === target.definition.entry ? 1 : 0,
+  );
+  for (const name of names) {
+    const service = target.service(name);
+    const exit = service.exitInfo();
+    if (exit === undefined) continue;
+    return {
+      service: name,
+      error: `service "${name}" exited during the trial (${exit.signal ?? `code ${exit.code}`})`,
+      logTail: service.logTail().slice(-15),
+    };
+  }
+  return undefined;
 }
 
 function safeTail(target: StartedTarget): string[] {

@@ -1,6 +1,7 @@
 import type { Scenario } from '../../scenarios/scenario.ts';
 import type { Plan } from '../config/plan.ts';
 import type { Driver, DriverName } from '../drivers/driver.ts';
+import { ExitCode, PooltuneError, targetError } from '../errors.ts';
 import type { KnobValues, MeasuredTrial, TrialKey, TrialResult } from '../results/trial.ts';
 import { isMeasured } from '../results/trial.ts';
 import type { TrialLog } from '../results/trial-log.ts';
@@ -43,6 +44,9 @@ export class Session {
   readonly #signal: AbortSignal;
   readonly #now: () => Date;
   readonly #repetitions: number;
+  /** Trials of an interrupted run being resumed, replayed in order instead of measured again. */
+  readonly #previous: readonly TrialResult[];
+  #restarts = 0;
 
   constructor(options: {
     plan: Plan;
@@ -53,6 +57,7 @@ export class Session {
     signal: AbortSignal;
     now: () => Date;
     repetitions: number;
+    previous?: readonly TrialResult[];
   }) {
     this.plan = options.plan;
     this.#target = options.target;
@@ -62,6 +67,12 @@ export class Session {
     this.#signal = options.signal;
     this.#now = options.now;
     this.#repetitions = options.repetitions;
+    this.#previous = options.previous ?? [];
+  }
+
+  /** Trials taken from the interrupted run instead of measured again. */
+  get replayed(): number {
+    return Math.min(this.trials.length, this.#previous.length);
   }
 
   /** Repetitions each point gets unless it asks otherwise. */
@@ -123,6 +134,20 @@ export class Session {
       driver: driver.name as DriverName,
       repetition,
     };
+    const earlier = this.#previous[index];
+    if (earlier !== undefined && sameTrial(earlier, key)) {
+      // A resumed run asks for the same trials in the same order (the method is deterministic given
+      // their results), so the earlier result stands in for a new measurement.
+      this.trials.push(earlier);
+      this.#progress.trialEnd(index, earlier);
+      return earlier;
+    }
+    if (earlier !== undefined) {
+      throw new PooltuneError(
+        `resume: trial ${key.id} differs from the interrupted run's (${describeKey(earlier)} there, ${describeKey(key)} now)`,
+        { exitCode: ExitCode.internal },
+      );
+    }
     this.#progress.trialStart(index, key);
     const result = await runTrial({
       key,
@@ -136,6 +161,35 @@ export class Session {
     await this.#log.append(result);
     this.trials.push(result);
     this.#progress.trialEnd(index, result);
+    if (result.status === 'errored' && result.crashed !== undefined) this.#afterCrash(result.crashed);
     return result;
   }
+
+  /** Applies the crash policy: go on (the next trial restarts the service) or stop the run, exit 5. */
+  #afterCrash(service: string): void {
+    const { policy, maxRestarts } = this.plan.config.onCrash;
+    if (policy === 'stop') {
+      throw targetError(
+        `service "${service}" crashed during a trial; onCrash.policy is "stop", so the run ends here`,
+        'the trials so far are kept; set onCrash.policy to "continue" to restart it and go on',
+      );
+    }
+    this.#restarts += 1;
+    if (this.#restarts > maxRestarts) {
+      throw targetError(
+        `service "${service}" crashed ${this.#restarts} times, more than onCrash.maxRestarts (${maxRestarts})`,
+        "the trials so far are kept; see the errored trials' log tails for the cause",
+      );
+    }
+    this.log(`service ${service} crashed: restarting it (${this.#restarts} of ${maxRestarts} restarts)`);
+  }
+}
+
+/** True when a recorded trial is the one the run asks for now (same step, knobs, scenario, driver, repetition). */
+function sameTrial(earlier: TrialKey, key: TrialKey): boolean {
+  return describeKey(earlier) === describeKey(key) && earlier.id === key.id;
+}
+
+function describeKey(key: TrialKey): string {
+  return JSON.stringify([key.step, key.scenario, key.driver, key.repetition, key.knobs]);
 }

@@ -1,7 +1,9 @@
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type Scenario, scaleScenario } from '../../scenarios/scenario.ts';
 import { readOpenFilesLimit } from '../collect/proc-stats.ts';
+import { durationValueMs } from '../config/duration.ts';
 import type { Plan } from '../config/plan.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { createDriver } from '../drivers/index.ts';
@@ -12,7 +14,15 @@ import type { RunSummary } from '../report/summary-schema.ts';
 import { writeRunOutputs } from '../report/write-report.ts';
 import type { Manifest } from '../results/manifest.ts';
 import { maskSecrets } from '../results/mask.ts';
-import { createRunDir, makeRunId, type RunPaths, writeAnalysis, writeManifest } from '../results/run-dir.ts';
+import { planHash, type ResumeState, type RunOrigin, writeOrigin } from '../results/resume.ts';
+import {
+  createRunDir,
+  makeRunId,
+  type RunPaths,
+  runPaths,
+  writeAnalysis,
+  writeManifest,
+} from '../results/run-dir.ts';
 import type { TrialKey, TrialResult } from '../results/trial.ts';
 import { TrialLog } from '../results/trial-log.ts';
 import { chooseRuntime, type RuntimeChoice } from '../runtime/choose-runtime.ts';
@@ -65,6 +75,10 @@ export interface RunOutcome {
   readonly reportPath: string;
   readonly trials: readonly TrialResult[];
   readonly interrupted: boolean;
+  /** Why the run stopped early: a signal, or its `maxDuration`. */
+  readonly stoppedBy?: 'signal' | 'max-duration';
+  /** Trials taken over from the interrupted run when resuming. */
+  readonly replayed: number;
   readonly warnings: readonly string[];
   /** What `summary.json` holds: verdicts, recommendation and the exit code they map to. */
   readonly summary: RunSummary;
@@ -76,6 +90,10 @@ export interface RunOutcome {
 export interface RunOptions {
   /** A run to compare with once the trials are done (loaded up front, so a bad path fails before any load). */
   readonly baseline?: LoadedRun;
+  /** How the config was given, saved in the run directory so `--resume` can rebuild the same plan. */
+  readonly origin?: Pick<RunOrigin, 'cwd' | 'configFile' | 'layers'>;
+  /** Continue this interrupted run (see {@link prepareResume}) instead of starting a new one. */
+  readonly resume?: ResumeState;
 }
 
 /** `pooltune tune`: the seven-step method on the plan's target, then the report. */
@@ -134,10 +152,32 @@ async function execute(
   const { progress } = environment;
   const drivers = driverChooser(plan, environment.env);
   const now = environment.now();
-  const runId = makeRunId(now, plan.target.name, Math.random().toString(36).slice(2, 6));
-  const paths: RunPaths = await createRunDir(path.resolve(environment.baseDir, plan.config.outDir), runId);
-  let session: Session;
-  {
+  const { resume } = options;
+  if (resume !== undefined && resume.origin.planHash !== planHash(plan)) {
+    throw usageError(
+      `cannot resume ${resume.dir}: its config or target changed since the run started`,
+      'resume with the same config file, env and flags, or start a new run',
+    );
+  }
+  const runId = resume?.runId ?? makeRunId(now, plan.target.name, Math.random().toString(36).slice(2, 6));
+  const paths: RunPaths =
+    resume === undefined
+      ? await createRunDir(path.resolve(environment.baseDir, plan.config.outDir), runId)
+      : runPaths(resume.dir);
+  if (resume === undefined && options.origin !== undefined) {
+    await writeOrigin(paths.dir, { schemaVersion: 1, command, ...options.origin, planHash: planHash(plan) });
+  }
+  const deadline =
+    plan.config.maxDuration === undefined ? undefined : durationValueMs(plan.config.maxDuration);
+  const deadlineSignal = deadline === undefined ? undefined : AbortSignal.timeout(deadline);
+  const signal =
+    deadlineSignal === undefined ? environment.signal : AbortSignal.any([environment.signal, deadlineSignal]);
+  deadlineSignal?.addEventListener('abort', () =>
+    progress.log(`max duration (${plan.config.maxDuration}) reached: stopping load and the target`),
+  );
+  let session: Session | undefined;
+  let failure: unknown;
+  try {
     await using log = await TrialLog.open(paths.trials);
     progress.log(`starting target ${plan.target.name} (${Object.keys(plan.target.services).join(', ')})`);
     const runtime = await chooseRuntime(plan.config.runtime);
@@ -155,9 +195,18 @@ async function execute(
         ? await startContainerTarget(plan.target, plan.knobs, { ...runtimeOptions, runLabel: runId })
         : await startTarget(plan.target, plan.knobs, runtimeOptions);
     const openFilesLimit = await readOpenFilesLimit();
+    const manifest = makeManifest(
+      plan,
+      environment,
+      command,
+      runId,
+      resume === undefined ? now : new Date(resume.createdAt),
+      { ...target.facts(), openFilesLimit },
+      runtime,
+    );
     await writeManifest(
       paths,
-      makeManifest(plan, environment, command, runId, now, { ...target.facts(), openFilesLimit }, runtime),
+      resume === undefined ? manifest : { ...manifest, resumedAt: now.toISOString() },
     );
     const repetitions = plan.config.quick ? Math.min(plan.config.repetitions, 2) : plan.config.repetitions;
     session = new Session({
@@ -166,9 +215,10 @@ async function execute(
       log,
       drivers,
       progress,
-      signal: environment.signal,
+      signal,
       now: environment.now,
       repetitions,
+      ...(resume === undefined ? {} : { previous: resume.previous }),
     });
     progress.begin(
       command === 'tune' ? plan.pools.length * expectedTrialsPerPool(session) : plan.config.repetitions,
@@ -177,16 +227,24 @@ async function execute(
     const outcome = await body(session);
     if (outcome !== undefined) await writeAnalysis(paths, outcome);
     progress.log('stopping target');
+  } catch (error) {
+    // What was measured stays: the outputs are written from it below, then the error is reported.
+    if (session === undefined) {
+      // Nothing was measured: a new run leaves no directory behind that looks like a run.
+      if (resume === undefined) await rm(paths.dir, { recursive: true, force: true });
+      throw error;
+    }
+    failure = error;
   }
   progress.end();
-  const warnings: string[] = [];
-  const interrupted =
-    environment.signal.aborted || session.trials.some((trial) => trial.status === 'aborted');
+  const trials = session.trials;
+  const warnings: string[] = [...(resume?.warnings ?? [])];
+  const interrupted = signal.aborted || trials.some((trial) => trial.status === 'aborted');
   // The comparison reads only trials.jsonl, so it goes first and the outputs are written once, with its
   // verdict; a baseline that cannot be compared still gets every output written before its error.
   let compared: ComparisonOutcome | undefined;
   let comparisonError: unknown;
-  if (options.baseline !== undefined && !interrupted) {
+  if (options.baseline !== undefined && !interrupted && failure === undefined) {
     progress.log(`comparing with the baseline ${options.baseline.label}`);
     compared = await compareRunPaths(options.baseline, paths.dir, plan.config.compare).catch(
       (error: unknown) => {
@@ -200,13 +258,16 @@ async function execute(
     onWarning: (warning) => warnings.push(warning),
     ...(compared === undefined ? {} : { regression: compared.regression }),
   });
+  if (failure !== undefined) throw failure;
   if (comparisonError !== undefined) throw comparisonError;
   const comparison = compared?.report;
   return {
     runDir: paths.dir,
     reportPath: outputs.report,
-    trials: session.trials,
+    trials,
     interrupted,
+    ...(interrupted ? { stoppedBy: environment.signal.aborted ? 'signal' : 'max-duration' } : {}),
+    replayed: session.replayed,
     warnings,
     summary: outputs.summary,
     ...(comparison === undefined ? {} : { comparisonPath: comparison }),

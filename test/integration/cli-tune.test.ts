@@ -38,22 +38,39 @@ async function processesMatching(needle: string): Promise<string[]> {
 }
 
 describe('pooltune tune --quick, end to end on the bundled target', () => {
-  it('runs the method on at least five pool sizes, writes the report and the CI outputs, compares with a baseline, then re-renders it from the saved results', async () => {
+  it('stops on SIGINT within 5 s keeping what it measured, resumes, runs the method on at least five pool sizes, writes the report and the CI outputs, compares with a baseline, then re-renders it from the saved results', async () => {
     const out = path.join(dir, 'out');
+    // Interrupted once the first trial is on disk: load and the target stop, nothing is left behind.
+    const interrupted = await interruptAtSecondTrial(['tune', '--quick', '--out', out]);
+    expect(interrupted.code, interrupted.stderr).toBe(ExitCode.interrupted);
+    expect(interrupted.exitMs).toBeLessThan(5_000);
+    expect(interrupted.stderr).toContain('trials measured so far are in');
+    const runDir = /resume with: pooltune tune --resume (\S+)/.exec(interrupted.stderr)?.[1] ?? '';
+    expect(path.dirname(runDir)).toBe(out);
+    expect(await processesMatching('targets/http-pg/server.ts')).toEqual([]);
+    expect(await processesMatching(`${os.tmpdir()}/pooltune-`)).toEqual([]);
+    const before = await readTrialLog(path.join(runDir, 'trials.jsonl'));
+    expect(before.trials[0]?.status).toBe('completed');
+
     // The committed full tune of the same target is the baseline: 8 of its points match a quick tune's.
     const baseline = fileURLToPath(new URL('../fixtures/runs/tune-http-pg/', import.meta.url));
     const {
       code,
       out: stdout,
       err,
-    } = await cli(['tune', '--quick', '--json', '--out', out, '--baseline', baseline]);
+    } = await cli(['tune', '--resume', runDir, '--json', '--baseline', baseline]);
     const outcome = JSON.parse(stdout) as {
       runDir: string;
       report: string;
       comparison: string;
       exitCode: number;
-      statuses: { completed: number };
+      replayed: number;
+      statuses: { completed: number; aborted: number };
     };
+    expect(outcome.runDir).toBe(runDir);
+    // The trial finished before the interruption is kept as it was; the aborted one is measured again.
+    expect(outcome.replayed).toBe(1);
+    expect(outcome.statuses.aborted).toBe(0);
     // Quick trials against a full run may or may not regress; either way the code is the summary's.
     expect([ExitCode.ok, ExitCode.regression], err).toContain(code);
     expect(outcome.exitCode).toBe(code);
@@ -71,10 +88,13 @@ describe('pooltune tune --quick, end to end on the bundled target', () => {
     expect(csv.trimEnd().split('\r\n')).toHaveLength(summary.trials.total + 1);
     expect(await readFile(outcome.comparison, 'utf8')).toContain('<svg');
     const { trials } = await readTrialLog(path.join(outcome.runDir, 'trials.jsonl'));
+    expect(trials[0]).toEqual(before.trials[0]);
+    expect(trials.map((t) => t.id)).toEqual(trials.map((_, i) => `t${String(i + 1).padStart(3, '0')}`));
     const sizes = new Set(trials.filter((t) => t.status === 'completed').map((t) => t.knobs.max));
     expect(sizes.size).toBeGreaterThanOrEqual(5);
-    // Progress went to stderr as plain lines (CI=true), one per trial start and end.
-    expect(err.match(/\[\d+\/\d+\] t\d{3} /g)?.length).toBe(trials.length * 2);
+    // Progress went to stderr as plain lines (CI=true), one per trial start and end (a replayed trial
+    // only ends).
+    expect(err.match(/\[\d+\/\d+\] t\d{3} /g)?.length).toBe(trials.length * 2 - 1);
     const html = await readFile(outcome.report, 'utf8');
     expect(html.match(/<svg/g)?.length).toBeGreaterThanOrEqual(2);
     expect(html).toContain('what to ship');
@@ -112,7 +132,7 @@ describe('pooltune tune --quick, end to end on the bundled target', () => {
     const again = await cli(['report', outcome.runDir]);
     expect(again.code).toBe(ExitCode.ok);
     expect(again.out.trim()).toBe(`report: ${outcome.report}`);
-  }, 180_000);
+  }, 240_000);
 
   it('runs one trial with the given knob values', async () => {
     const { code, out } = await cli([
@@ -192,21 +212,5 @@ describe('a target that fails to start', () => {
     } finally {
       server.close();
     }
-  });
-});
-
-describe('SIGINT during a tune', () => {
-  it('stops load and the target, keeps the measured trials, and exits 130', async () => {
-    const out = path.join(dir, 'sigint');
-    const { code, stderr, exitMs } = await interruptAtSecondTrial(['tune', '--quick', '--out', out]);
-    expect(code).toBe(ExitCode.interrupted);
-    expect(exitMs).toBeLessThan(15_000);
-    expect(stderr).toContain('trials measured so far are in');
-    expect(await processesMatching('targets/http-pg/server.ts')).toEqual([]);
-    expect(await processesMatching(`${os.tmpdir()}/pooltune-`)).toEqual([]);
-    const runs = (await import('node:fs/promises')).readdir(out);
-    const [run] = await runs;
-    const { trials } = await readTrialLog(path.join(out, run ?? '', 'trials.jsonl'));
-    expect(trials[0]?.status).toBe('completed');
   });
 });
