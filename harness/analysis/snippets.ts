@@ -10,7 +10,7 @@ export interface PoolSettings {
 /** Ready-to-paste config for one system. */
 export interface Snippet {
   readonly label: string;
-  readonly language: 'ts' | 'properties' | 'ini' | 'sh';
+  readonly language: 'ts' | 'properties' | 'ini' | 'sh' | 'haproxy' | 'yaml';
   readonly code: string;
 }
 
@@ -93,6 +93,59 @@ export function pgbouncerSnippet(s: PoolSettings): Snippet {
   return { label: 'pgBouncer', language: 'ini', code: `[pgbouncer]\n${body.join('\n')}` };
 }
 
+/** HAProxy `defaults` settings (milliseconds), when the pool is HAProxy's per-server maxconn. */
+export function haproxySnippet(s: PoolSettings): Snippet {
+  const body = lines(
+    [
+      ['timeout connect', s.connectTimeoutMs],
+      // Unset, timeout queue follows timeout connect (what was measured); written out in case a config sets it.
+      ['timeout queue', s.connectTimeoutMs],
+      ['timeout server', s.readTimeoutMs],
+      ['timeout http-keep-alive', s.idleTimeoutMs],
+      ['default-server maxconn', s.size],
+    ],
+    (key, value) => `  ${key} ${key.startsWith('timeout') ? `${value}ms` : value}`,
+  );
+  // HAProxy puts no time limit on a server connection's life (pool-purge-delay retires idle ones).
+  return { label: 'HAProxy', language: 'haproxy', code: `defaults\n${body.join('\n')}` };
+}
+
+/**
+ * Envoy cluster settings for an HTTP upstream pool: the circuit breaker's thresholds cap connections,
+ * queued and in-flight requests; the HTTP protocol options carry the idle timeout and the lifetime.
+ * Envoy queues up to `max_pending_requests` when every connection is busy: the pool size again, so the
+ * queue never outgrows what the pool drains in one round.
+ */
+export function envoySnippet(s: PoolSettings): Snippet {
+  const duration = (ms: number | undefined) => (ms === undefined ? undefined : `${ms / 1000}s`);
+  const thresholds = [
+    ['max_connections', s.size],
+    ['max_pending_requests', s.size],
+    ['max_requests', s.size],
+  ] as const;
+  const options = [
+    ['idle_timeout', duration(s.idleTimeoutMs)],
+    ['max_connection_duration', duration(s.maxLifetimeMs)],
+  ] as const;
+  const code = [
+    'clusters:',
+    '- name: upstream',
+    ...(s.connectTimeoutMs === undefined ? [] : [`  connect_timeout: ${duration(s.connectTimeoutMs)}`]),
+    '  circuit_breakers:',
+    '    thresholds:',
+    '    - priority: DEFAULT',
+    ...thresholds.filter(([, v]) => v !== undefined).map(([k, v]) => `      ${k}: ${v}`),
+    '  typed_extension_protocol_options:',
+    '    envoy.extensions.upstreams.http.v3.HttpProtocolOptions:',
+    "      '@type': type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+    '      common_http_protocol_options:',
+    ...options.filter(([, v]) => v !== undefined).map(([k, v]) => `        ${k}: ${v}`),
+    '      explicit_http_config:',
+    '        http_protocol_options: {}',
+  ];
+  return { label: 'Envoy cluster', language: 'yaml', code: code.join('\n') };
+}
+
 /** Environment variables of the target's service whose templates read the given knob values. */
 export function envSnippet(
   env: Readonly<Record<string, string>>,
@@ -106,30 +159,32 @@ export function envSnippet(
   return { label: 'environment', language: 'sh', code: body.join('\n') };
 }
 
-/** Every snippet for a pool, its own library's first. */
+/** Every snippet for a pool's kind of connection (database or HTTP), its own library's first. */
 export function snippetsFor(
   library: string,
   settings: PoolSettings,
   env: Readonly<Record<string, string>>,
   knobs: Readonly<Record<string, number>>,
 ): Snippet[] {
-  const all = [
-    nodePostgresSnippet(settings),
-    undiciSnippet(settings),
-    hikariSnippet(settings),
-    pgbouncerSnippet(settings),
-  ];
+  const database = [nodePostgresSnippet(settings), hikariSnippet(settings), pgbouncerSnippet(settings)];
+  const http = [undiciSnippet(settings), haproxySnippet(settings), envoySnippet(settings)];
   const own: Record<string, string> = {
     'node-postgres': 'node-postgres Pool',
     undici: 'undici Pool',
     hikaricp: 'HikariCP',
     pgbouncer: 'pgBouncer',
+    haproxy: 'HAProxy',
   };
-  const first = all.filter((snippet) => snippet.label === own[library]);
+  const family = ['undici', 'haproxy'].includes(library)
+    ? http
+    : library === 'generic'
+      ? [...database, ...http]
+      : database;
+  const first = family.filter((snippet) => snippet.label === own[library]);
   const envSnip = envSnippet(env, knobs);
   return [
     ...first,
     ...(envSnip.code === '' ? [] : [envSnip]),
-    ...all.filter((snippet) => !first.includes(snippet)),
+    ...family.filter((snippet) => !first.includes(snippet)),
   ];
 }

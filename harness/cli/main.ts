@@ -10,9 +10,11 @@ import {
   type PooltuneError,
   usageError,
 } from '../errors.ts';
-import type { Host } from '../host/host.ts';
+import type { Host, OutStream } from '../host/host.ts';
+import { SecretMasker, secretValues } from '../results/mask.ts';
 import { cleanCommand } from './clean.ts';
 import { compareCommand } from './compare.ts';
+import { imagesCommand } from './images.ts';
 import { packageRoot } from './options.ts';
 import { reportCommand } from './report.ts';
 import { targetsCommand } from './targets.ts';
@@ -41,20 +43,25 @@ const exitCodeHelp = `Exit codes:
 /**
  * The CLI: parses `host.argv`, runs the command, prints errors, and returns the exit code. The only
  * place that chooses exit codes and prints errors; it never calls process.exit, so tests run it in-process.
+ * Everything it prints is masked: secrets from the environment, and from the config once it is loaded.
  */
-export async function main(host: Host): Promise<number> {
+export async function main(processHost: Host): Promise<number> {
   const version = pooltuneVersion();
+  const masker = new SecretMasker();
+  masker.add(secretValues(processHost.env));
+  const host = maskedOutput(processHost, masker);
   let outcome: CommandResult = { code: ExitCode.ok };
   const record = (result: CommandResult) => {
     outcome = result;
   };
   const subCommands = {
-    tune: tuneCommand(host, version, record),
-    run: runTrialCommand(host, version, record),
+    tune: tuneCommand(host, version, record, masker),
+    run: runTrialCommand(host, version, record, masker),
     report: reportCommand(host, record),
     compare: compareCommand(host, record),
     targets: targetsCommand(host, record),
     clean: cleanCommand(host, record),
+    images: imagesCommand(host, record),
   };
   const names = Object.keys(subCommands);
   const root = defineCommand({
@@ -96,6 +103,20 @@ export async function main(host: Host): Promise<number> {
   } catch (error) {
     return reportError(host, error);
   }
+}
+
+/** The host with everything written to stdout and stderr masked by `masker`. */
+function maskedOutput(host: Host, masker: SecretMasker): Host {
+  const masked = (stream: OutStream): OutStream => ({
+    write: (text) => stream.write(masker.mask(text)),
+    get isTTY() {
+      return stream.isTTY;
+    },
+    get columns() {
+      return stream.columns;
+    },
+  });
+  return { ...host, stdout: masked(host.stdout), stderr: masked(host.stderr) };
 }
 
 /** Prints a user error as one line plus hint (no stack), or a bug in full; returns its exit code. */

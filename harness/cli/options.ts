@@ -4,8 +4,10 @@ import { scenarios } from '../../scenarios/index.ts';
 import { bundledTargets } from '../../targets/index.ts';
 import {
   type ConfigLayer,
+  type ConfigOrigins,
   coerce,
   envLayer,
+  envOrigins,
   findConfigFile,
   mergeLayers,
   readConfigFile,
@@ -130,6 +132,23 @@ export function flagLayer(args: Readonly<Record<string, unknown>>, rawArgs: read
   return layer;
 }
 
+/** Config keys whose flag is not `--<key>`. */
+const flagNames: Readonly<Record<string, string>> = {
+  outDir: '--out',
+  knobs: '--set',
+  maxConnections: '--max-connections',
+  maxDuration: '--max-duration',
+};
+
+/** Which env variable or flag set each key of the env and flag layers (flags win), for error messages. */
+export function layerOrigins(layers: {
+  readonly env: ConfigLayer;
+  readonly flags: ConfigLayer;
+}): ConfigOrigins {
+  const flags = Object.keys(layers.flags).map((key) => [key, flagNames[key] ?? `--${key}`]);
+  return { ...envOrigins(layers.env), ...Object.fromEntries(flags) };
+}
+
 /** A plan, the folder its relative paths resolve from, and how its config was given. */
 export interface LoadedPlan {
   readonly plan: Plan;
@@ -168,6 +187,7 @@ export async function planFrom(
   const config = validateConfig(
     merged,
     file === undefined ? 'flags and environment' : path.relative(cwd, file) || file,
+    layerOrigins(origin.layers),
   );
   const baseDir = file === undefined ? origin.cwd : path.dirname(file);
   return { plan: resolvePlan(config, { targets: bundledTargets, scenarios }), baseDir, origin };

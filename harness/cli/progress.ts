@@ -19,7 +19,7 @@ export function describeResult(result: TrialResult): string {
   const figures = `${client.throughput.toFixed(0)} req/s, p50 ${client.latency.p50.toFixed(1)} ms, p99 ${client.latency.p99.toFixed(1)} ms`;
   const errors = Object.values(client.errors).reduce((sum, n) => sum + n, 0);
   const waiting =
-    result.server.pool === undefined ? '' : `, pool waiting max ${result.server.pool.waitingMax}`;
+    result.server.pool?.waitingMax === undefined ? '' : `, pool waiting max ${result.server.pool.waitingMax}`;
   return `${result.status === 'invalid' ? `invalid (${result.reason}): ` : ''}${figures}, ${errors} errors${waiting}`;
 }
 

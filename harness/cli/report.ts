@@ -1,9 +1,10 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { defineCommand } from 'citty';
 import { ExitCode, usageError } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import { writeRunOutputs } from '../report/write-report.ts';
-import { readManifest } from '../results/run-dir.ts';
+import { readManifest, runPaths } from '../results/run-dir.ts';
 import type { CommandResult } from './main.ts';
 import { checkFlags } from './options.ts';
 
@@ -32,6 +33,15 @@ export function reportCommand(host: Host, result: (r: CommandResult) => void) {
       }
       const dir = path.resolve(host.cwd, parsed.runDir);
       await readManifest(dir);
+      // A run writes trials.jsonl before anything else: a folder without one holds no run to report.
+      const trials = runPaths(dir).trials;
+      const found = await stat(trials).catch(() => undefined);
+      if (found?.isFile() !== true) {
+        throw usageError(
+          `no trials to report: ${trials} not found`,
+          'pass a run directory that `pooltune tune` or `pooltune run` wrote, trials.jsonl included',
+        );
+      }
       const warnings: string[] = [];
       const outputs = await writeRunOutputs(dir, { onWarning: (warning) => warnings.push(warning) });
       for (const warning of warnings) host.stderr.write(`warning: ${warning}\n`);

@@ -4,26 +4,35 @@ import { summarizeSweep } from '../analysis/sweep-summary.ts';
 import { ExitCode, usageError } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import { loadComparableRun } from '../report/comparable-run.ts';
+import { SecretMasker, secretValues } from '../results/mask.ts';
 import { prepareResume } from '../results/resume.ts';
-import { type RunOutcome, runOnce, tune } from '../tuning/tune.ts';
+import { maskServiceLogs, runPaths } from '../results/run-dir.ts';
+import { type Progress, type RunOutcome, runOnce, tune } from '../tuning/tune.ts';
 import type { CommandResult } from './main.ts';
 import {
   checkFlags,
   chooseProgress,
   flagLayer,
   loadPlan,
+  packageRoot,
   planFrom,
   runArgs,
   runEnvironment,
 } from './options.ts';
+import { preflight } from './preflight.ts';
 
-/** Runs `tune` or `run` with everything from the host, and prints the outcome. */
+/**
+ * Runs `tune` or `run` with everything from the host, and prints the outcome. The config's secrets
+ * join `masker` (which masks all output) as soon as it is loaded; the run's service logs are masked
+ * once the services have stopped.
+ */
 async function execute(
   host: Host,
   rawArgs: string[],
   args: Record<string, unknown>,
   version: string,
   kind: 'tune' | 'run',
+  masker: SecretMasker,
 ): Promise<CommandResult> {
   checkFlags(rawArgs, kind === 'tune' ? tuneArgs : runArgs);
   const resume =
@@ -34,11 +43,19 @@ async function execute(
     resume === undefined
       ? await loadPlan(host, args, rawArgs)
       : await planFrom(resume.origin, host.cwd, resumeOverrides(args, rawArgs));
+  masker.add(secretValues([plan.config, plan.target]));
   // Load the baseline before any load: a wrong path is exit 2 now, not after minutes of trials.
   const baseline =
     typeof args.baseline === 'string' && args.baseline !== ''
       ? await loadComparableRun(path.resolve(host.cwd, args.baseline))
       : undefined;
+  await preflight(plan, {
+    env: host.env,
+    node: host.execPath,
+    packageRoot,
+    baseDir,
+    tmpDir: host.tmpDir,
+  });
   const options = {
     origin,
     ...(baseline === undefined ? {} : { baseline }),
@@ -50,16 +67,26 @@ async function execute(
     controller.abort();
   });
   let outcome: RunOutcome;
+  let runDir: string | undefined;
   try {
-    const progress =
+    const chosen =
       args.json === true
         ? chooseProgress({ ...host, stderr: { ...host.stderr, isTTY: false } }, plan.knobs)
         : chooseProgress(host, plan.knobs);
+    // The run directory is known once trials begin; its logs are masked even when the run then fails.
+    const progress: Progress = {
+      ...chosen,
+      begin(total, dir) {
+        runDir = dir;
+        chosen.begin(total, dir);
+      },
+    };
     const environment = runEnvironment(host, baseDir, controller.signal, progress, version);
     outcome =
       kind === 'tune' ? await tune(plan, environment, options) : await runOnce(plan, environment, options);
   } finally {
     stopListening();
+    if (runDir !== undefined) await maskServiceLogs(runPaths(runDir), masker);
   }
   const summary = summarizeSweep(outcome.trials, plan.sweep?.knob ?? '');
   for (const warning of outcome.warnings) host.stderr.write(`warning: ${warning}\n`);
@@ -146,19 +173,29 @@ function resumeOverrides(args: Readonly<Record<string, unknown>>, rawArgs: reado
 }
 
 /** `pooltune tune`: sweep the pool size on a target and write the report. */
-export function tuneCommand(host: Host, version: string, result: (r: CommandResult) => void) {
+export function tuneCommand(
+  host: Host,
+  version: string,
+  result: (r: CommandResult) => void,
+  masker: SecretMasker = new SecretMasker(),
+) {
   return defineCommand({
     meta: { name: 'tune', description: 'Sweep the pool size against a target and write an HTML report' },
     args: tuneArgs,
-    run: async ({ rawArgs, args }) => result(await execute(host, rawArgs, args, version, 'tune')),
+    run: async ({ rawArgs, args }) => result(await execute(host, rawArgs, args, version, 'tune', masker)),
   });
 }
 
 /** `pooltune run`: one trial with the given knob values. */
-export function runCommand(host: Host, version: string, result: (r: CommandResult) => void) {
+export function runCommand(
+  host: Host,
+  version: string,
+  result: (r: CommandResult) => void,
+  masker: SecretMasker = new SecretMasker(),
+) {
   return defineCommand({
     meta: { name: 'run', description: 'Run one trial with the given knob values (--set knob=value)' },
     args: runArgs,
-    run: async ({ rawArgs, args }) => result(await execute(host, rawArgs, args, version, 'run')),
+    run: async ({ rawArgs, args }) => result(await execute(host, rawArgs, args, version, 'run', masker)),
   });
 }

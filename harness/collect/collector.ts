@@ -19,11 +19,12 @@ export interface ServerSample {
 /** Figures about the target over a trial's measured window, summarised from the samples. */
 export interface ServerFigures {
   readonly samples: readonly ServerSample[];
+  /** Pool figures: the gauges' when the target exposes them, the counters' on their own otherwise. */
   readonly pool?: {
-    readonly totalMax: number;
-    readonly idleMean: number;
-    readonly waitingMean: number;
-    readonly waitingMax: number;
+    readonly totalMax?: number;
+    readonly idleMean?: number;
+    readonly waitingMean?: number;
+    readonly waitingMax?: number;
     /** From the target's acquire-wait histogram over the window, when it exposes one. */
     readonly acquireWaitMeanMs?: number;
     /** p99 of the acquire wait over the window, interpolated from the histogram's buckets. */

@@ -369,13 +369,17 @@ function summariseReadings(readings: readonly Reading[], markAt: number): Server
   const opened = increase(counters.map((reading) => reading?.opened));
   const errors = errorsIncrease(counters.map((reading) => reading?.errors));
   const pool: ServerFigures['pool'] =
-    pools.length === 0
+    pools.length === 0 && acquire === undefined && opened === undefined && errors === undefined
       ? undefined
       : {
-          totalMax: max(pools.map((p) => p.total)),
-          idleMean: mean(pools.map((p) => p.idle)),
-          waitingMean: mean(pools.map((p) => p.waiting)),
-          waitingMax: max(pools.map((p) => p.waiting)),
+          ...(pools.length === 0
+            ? {}
+            : {
+                totalMax: max(pools.map((p) => p.total)),
+                idleMean: mean(pools.map((p) => p.idle)),
+                waitingMean: mean(pools.map((p) => p.waiting)),
+                waitingMax: max(pools.map((p) => p.waiting)),
+              }),
           ...(acquire === undefined || acquire.count === 0
             ? {}
             : {

@@ -117,14 +117,31 @@ function isPlainObject(value: unknown): value is ConfigLayer {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Where a top-level key's value came from when not the file, e.g. `runtime` → `POOLTUNE_RUNTIME`. */
+export type ConfigOrigins = Readonly<Record<string, string>>;
+
+/** The env variable that set each key of an env layer. */
+export function envOrigins(layer: ConfigLayer): ConfigOrigins {
+  return Object.fromEntries(
+    Object.entries(envVariables)
+      .filter(([, key]) => layer[key] !== undefined)
+      .map(([variable, key]) => [key, variable]),
+  );
+}
+
 /**
- * Validates a merged config. Every problem is listed at once, each with its path; unknown keys are
- * rejected. Throws a usage error (exit 2) when anything is wrong.
+ * Validates a merged config. Every problem is listed at once, each with its path (and the env variable
+ * or flag that set it, from `origins`); unknown keys are rejected. Throws a usage error (exit 2) when
+ * anything is wrong.
  */
-export function validateConfig(raw: unknown, source: string): Config {
+export function validateConfig(raw: unknown, source: string, origins: ConfigOrigins = {}): Config {
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;
-  const problems = result.error.issues.map(formatIssue);
+  const problems = result.error.issues.map((issue) => {
+    const origin = origins[String(issue.path[0])];
+    const line = formatIssue(issue);
+    return origin === undefined ? line : line.replace(/^([^:]*):/, `$1 (from ${origin}):`);
+  });
   throw usageError(
     `invalid config (${source}): ${problems.length === 1 ? problems[0] : `${problems.length} problems`}`,
     'see the config reference in the README; unknown keys are rejected',
@@ -132,26 +149,34 @@ export function validateConfig(raw: unknown, source: string): Config {
   );
 }
 
-/** One line per problem: `path: message`. */
+/** One line per problem: `path: message`. A union's problem is its likeliest branch's, with the full path. */
 export function formatIssue(issue: z.core.$ZodIssue): string {
-  const where = issue.path.length === 0 ? '(top level)' : issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') {
-    return `${where === '(top level)' ? '' : `${where}: `}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+  const leaf = likeliestIssue(issue, []);
+  const where = leaf.path.length === 0 ? '' : `${leaf.path.map(String).join('.')}: `;
+  if (leaf.issue.code === 'unrecognized_keys') {
+    const { keys } = leaf.issue;
+    return `${where}unknown key${keys.length > 1 ? 's' : ''} ${keys.map((key) => `"${key}"`).join(', ')}`;
   }
-  if (issue.code === 'invalid_union') {
-    return `${where}: ${unionMessage(issue)}`;
-  }
-  return `${where}: ${issue.message}`;
+  return `${where === '' ? '(top level): ' : where}${leaf.issue.message}`;
 }
 
-function unionMessage(issue: z.core.$ZodIssueInvalidUnion): string {
-  // Report the branch that got furthest: the one whose first problem has the longest path.
+/**
+ * Follows a union's problem into the branch the user most likely meant, through nested unions: not a
+ * branch whose literal (a service's `kind`) did not match, and of the rest the one that got furthest.
+ */
+function likeliestIssue(
+  issue: z.core.$ZodIssue,
+  prefix: readonly PropertyKey[],
+): { issue: z.core.$ZodIssue; path: PropertyKey[] } {
+  const path = [...prefix, ...issue.path];
+  if (issue.code !== 'invalid_union') return { issue, path };
   const branches = issue.errors.filter((branch) => branch.length > 0);
-  const best = branches.sort((a, b) => depth(b) - depth(a))[0];
+  const matching = branches.filter(
+    (branch) => !branch.some((inner) => inner.code === 'invalid_value' && inner.path.length === 1),
+  );
+  const best = (matching.length > 0 ? matching : branches).sort((a, b) => depth(b) - depth(a))[0];
   const first = best?.[0];
-  if (first === undefined) return issue.message;
-  const nested = first.path.length > 0 ? `${first.path.map(String).join('.')}: ` : '';
-  return `${nested}${first.code === 'unrecognized_keys' ? `unknown key "${first.keys.join('", "')}"` : first.message}`;
+  return first === undefined ? { issue, path } : likeliestIssue(first, path);
 }
 
 function depth(branch: readonly z.core.$ZodIssue[]): number {

@@ -2,7 +2,7 @@ import { closest } from 'fastest-levenshtein';
 import type { Scenario } from '../../scenarios/scenario.ts';
 import type { DriverName } from '../drivers/driver.ts';
 import { usageError } from '../errors.ts';
-import { isLoopbackUrl } from '../loopback.ts';
+import { remoteTargetProblem } from '../loopback.ts';
 import type { KnobValue, KnobValues } from '../results/trial.ts';
 import { formatIssue } from './load.ts';
 import {
@@ -45,8 +45,9 @@ function unknownName(kind: string, field: string, name: string, known: readonly 
 
 /**
  * Resolves a validated config against the catalogues and checks everything that needs more than one
- * field: names, knob ranges, the sweep against max_connections, driver against scenario, loopback
- * URLs. Lists every problem at once (usage error, exit 2).
+ * field: names, knob ranges, the sweep against max_connections, driver against scenario, and that
+ * external URLs are loopback or allowed (`allowRemote` + `allowHosts`). Lists every problem at once
+ * (usage error, exit 2).
  */
 export function resolvePlan(config: Config, catalogue: Catalogue): Plan {
   const problems: string[] = [];
@@ -62,12 +63,17 @@ export function resolvePlan(config: Config, catalogue: Catalogue): Plan {
       `target.entry: no service named "${target.entry}" (services: ${Object.keys(target.services).join(', ')})`,
     );
   }
+  // allowRemote with nobody allowed is one mistake, named once (not again for each remote URL).
+  const emptyAllowlist = config.allowRemote && config.allowHosts.length === 0;
+  if (emptyAllowlist) {
+    problems.push(
+      'allowHosts: allowRemote is true but allowHosts is empty; list the hosts load may go to (exact names or IPs)',
+    );
+  }
   for (const [name, service] of Object.entries(target.services)) {
-    if (service.kind === 'external' && !isLoopbackUrl(service.url)) {
-      problems.push(
-        `target.services.${name}.url: ${service.url} is not a loopback address; pooltune only sends load to 127.0.0.1 or ::1`,
-      );
-    }
+    const checked = service.kind === 'external' && !emptyAllowlist;
+    const problem = checked ? remoteTargetProblem(service.url, config) : undefined;
+    if (problem !== undefined) problems.push(`target.services.${name}.url: ${problem}`);
   }
 
   const knobs: Record<string, KnobValue> = Object.fromEntries(

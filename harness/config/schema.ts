@@ -109,7 +109,13 @@ export const postgresServiceSchema = z
 export const externalServiceSchema = z
   .object({
     kind: z.literal('external'),
-    url: z.string().url(),
+    url: z
+      .string()
+      .regex(/^https?:\/\/[^/?#]/, {
+        message: 'expected an http:// or https:// URL, e.g. http://127.0.0.1:8080',
+        abort: true,
+      })
+      .url(),
   })
   .strict();
 
@@ -232,6 +238,16 @@ export const configSchema = z
     quick: z.boolean().default(false),
     /** Where run directories are written. */
     outDir: z.string().min(1).default('reports/out'),
+    /** Lets load go beyond loopback, to the hosts in `allowHosts` only. */
+    allowRemote: z.boolean().default(false),
+    /** Host names or IPs (exact, no wildcards) load may go to when `allowRemote` is true. */
+    allowHosts: z
+      .array(
+        z.string().regex(/^(\[?[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\]?|[A-Za-z0-9][A-Za-z0-9.-]*)$/, {
+          message: 'expected a host name or IP address alone, without scheme, port or path',
+        }),
+      )
+      .default([]),
     /**
      * The whole run's deadline, e.g. `45m`, `90s`, `2h` (a bare number is seconds): past it, load stops and the run ends as if
      * interrupted (exit 130, resumable). Unset: no limit beyond each trial's own deadline.
@@ -241,7 +257,10 @@ export const configSchema = z
         z.number().positive(),
         z
           .string()
-          .regex(durationPattern, 'expected a duration such as 90s, 45m or 2h (a number and ms, s, m or h)')
+          .regex(durationPattern, {
+            message: 'expected a duration such as 90s, 45m or 2h (a number and ms, s, m or h)',
+            abort: true,
+          })
           .refine((text) => durationMs(text) > 0, 'must be longer than 0'),
       ])
       .optional(),

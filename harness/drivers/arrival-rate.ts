@@ -39,7 +39,7 @@ async function runOpen(request: DriverRequest, scenario: OpenScenario): Promise<
   signal.throwIfAborted();
   if (!(scenario.maxInFlight >= 1))
     throw usageError(`scenario ${scenario.name}: maxInFlight must be at least 1`);
-  const target = loopbackTarget(request.url);
+  const target = loopbackTarget(request.url, request.remote);
   const random = seededRandom(request.seed);
   // Warm-up gets its own segment of the same shape, so a ramp or burst warms up the way it will run.
   const warmup =

@@ -65,7 +65,7 @@ async function runClosed(request: DriverRequest, scenario: ClosedScenario): Prom
   const first = scenario.stages[0];
   if (first === undefined)
     throw usageError(`scenario ${scenario.name}: a closed scenario needs at least one stage`);
-  const target = loopbackTarget(request.url);
+  const target = loopbackTarget(request.url, request.remote);
   const timeoutMs = scenario.requestTimeoutMs;
   const options: BaseOptions = {
     url: target.origin,

@@ -1,4 +1,5 @@
 import type { Scenario } from '../../scenarios/scenario.ts';
+import type { RemotePolicy } from '../loopback.ts';
 
 /** The names of the load drivers. */
 export type DriverName = 'autocannon' | 'arrival-rate' | 'k6';
@@ -61,8 +62,10 @@ export interface DriverResult {
 
 /** One run of a scenario against a URL. */
 export interface DriverRequest {
-  /** Base URL of the target's entry service, e.g. `http://127.0.0.1:41234`. Must be loopback. */
+  /** Base URL of the target's entry service, e.g. `http://127.0.0.1:41234`. Loopback unless `remote` allows its host. */
   readonly url: string;
+  /** Hosts besides loopback the config allows (`allowRemote` + `allowHosts`); absent: loopback only. */
+  readonly remote?: RemotePolicy;
   readonly scenario: Scenario;
   /** Aborting stops load within a second; the driver then rejects or returns what it has. */
   readonly signal: AbortSignal;

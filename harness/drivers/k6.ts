@@ -130,7 +130,7 @@ async function runK6(request: DriverRequest, options: K6DriverOptions): Promise<
   const env = options.env ?? process.env;
   const launch = findK6Launch(env, options.findBinary);
   if (launch === undefined) throw k6NotFound();
-  const { url } = loopbackTarget(request.url);
+  const { url } = loopbackTarget(request.url, request.remote);
   const script = await buildK6Script(scenario, url, { seed: request.seed });
   const dir = await mkdtemp(path.join(options.tmpDir ?? tmpdir(), 'pooltune-k6-'));
   try {

@@ -1,3 +1,4 @@
+import type { ProbeResult } from '../probes/probe.ts';
 import type { MeasuredTrial } from '../results/trial.ts';
 import { stepIds } from '../tuning/step.ts';
 import { completedTrials, type RunEvidence, sampleMax, stepTrials } from './run-evidence.ts';
@@ -11,10 +12,37 @@ export const fdFailShare = 0.8;
 /**
  * The connection-management decision checklist, each item with a status and the evidence behind it.
  * Built only from what the run measured and declared; an item pooltune has no evidence for is
- * `not-checked`, never a guessed pass. Pure.
+ * `not-checked`, never a guessed pass. Where resilience probes ran, each item they feed takes their
+ * status and evidence (see {@link withProbes}). Pure.
  */
 export function buildChecklist(run: RunEvidence): ChecklistItem[] {
   const measured = completedTrials(run.trials);
+  return fromTrials(run, measured).map((entry) => withProbes(entry, run.probes ?? []));
+}
+
+/**
+ * An item with the probes that feed it. A probe that checked something leads: its evidence comes
+ * first and its status counts, but a problem the trials found is never hidden (the worse of the two
+ * wins). Probes that could not check anything only add their reason, or give one where the trials
+ * had none. Pure.
+ */
+export function withProbes(entry: ChecklistItem, probes: readonly ProbeResult[]): ChecklistItem {
+  const fed = probes.filter((probe) => probe.checklistItem === entry.id);
+  if (fed.length === 0) return entry;
+  const checked = fed.filter((probe) => probe.status !== 'not-checked');
+  const said = (list: readonly ProbeResult[]) =>
+    list.map((probe) => `Probe ${probe.id}: ${probe.evidence}`).join(' ');
+  if (checked.length === 0) {
+    if (entry.status !== 'not-checked') return { ...entry, evidence: `${entry.evidence}. ${said(fed)}` };
+    return { ...entry, evidence: said(fed) };
+  }
+  const probed = checked.map((probe) => probe.status).reduce(worse);
+  const status = entry.status === 'not-checked' ? probed : worse(probed, entry.status);
+  const trialsSaid = entry.status === 'not-checked' ? '' : ` From the trials: ${entry.evidence}.`;
+  return { ...entry, status, evidence: `${said(checked)}${trialsSaid}` };
+}
+
+function fromTrials(run: RunEvidence, measured: readonly MeasuredTrial[]): ChecklistItem[] {
   return [
     poolsConfigured(run),
     timeoutsSet(run),
@@ -193,11 +221,14 @@ function leaksPrevented(run: RunEvidence, measured: readonly MeasuredTrial[]): C
     );
   }
   const transient = runs.filter((r) => r.max > 0);
+  const errorPaths = run.probes?.some((probe) => probe.id === 'leaks' && probe.status !== 'not-checked')
+    ? ''
+    : '; an error-path leak is not probed';
   return item(
     'leaks-prevented',
     title,
     'pass',
-    `the pool never exceeded its maximum and CLOSE_WAIT ${transient.length === 0 ? 'stayed at 0' : `appeared only in passing (${transient.length} trial(s), never ${persistentCloseWaitSamples} samples in a row)`} over ${sampled.length} trials; an error-path leak is not probed`,
+    `the pool never exceeded its maximum and CLOSE_WAIT ${transient.length === 0 ? 'stayed at 0' : `appeared only in passing (${transient.length} trial(s), never ${persistentCloseWaitSamples} samples in a row)`} over ${sampled.length} trials${errorPaths}`,
   );
 }
 

@@ -1,3 +1,4 @@
+import type { ProbeResult } from '../probes/probe.ts';
 import type { Manifest } from '../results/manifest.ts';
 import { isMeasured, type MeasuredTrial, type TrialResult } from '../results/trial.ts';
 import type { MethodOutcome } from '../tuning/method.ts';
@@ -9,6 +10,8 @@ export interface RunEvidence {
   readonly trials: readonly TrialResult[];
   /** The method's steps and recommendations; absent for `pooltune run`. */
   readonly analysis?: MethodOutcome;
+  /** The resilience probes' results (`probes.json`), when they ran. */
+  readonly probes?: readonly ProbeResult[];
 }
 
 /** The trials a step of the method lists as its evidence for a pool (all pools when `pool` is undefined). */

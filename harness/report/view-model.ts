@@ -299,8 +299,10 @@ function measuredCells(trial: MeasuredTrial) {
     p99: formatMs(client.latency.p99),
     p999: formatMs(client.latency.p999),
     errors: formatErrors(client.errors),
-    poolWaitingMean: server.pool === undefined ? NOT_AVAILABLE : formatFixed(server.pool.waitingMean, 1),
-    poolWaitingMax: server.pool === undefined ? NOT_AVAILABLE : formatFixed(server.pool.waitingMax, 0),
+    poolWaitingMean:
+      server.pool?.waitingMean === undefined ? NOT_AVAILABLE : formatFixed(server.pool.waitingMean, 1),
+    poolWaitingMax:
+      server.pool?.waitingMax === undefined ? NOT_AVAILABLE : formatFixed(server.pool.waitingMax, 0),
     targetCpu: server.process === undefined ? NOT_AVAILABLE : formatPercent(server.process.cpuShareMean),
     generatorCpu: formatPercent(client.generatorCpu.share),
   };

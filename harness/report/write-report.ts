@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { usageError } from '../errors.ts';
+import type { ProbeResult } from '../probes/probe.ts';
+import { readProbeResults } from '../probes/results-file.ts';
 import type { Manifest } from '../results/manifest.ts';
+import { maskSecrets } from '../results/mask.ts';
 import { readManifest, runPaths, writeAtomically } from '../results/run-dir.ts';
 import type { TrialResult } from '../results/trial.ts';
 import { readTrialLog } from '../results/trial-log.ts';
@@ -23,6 +26,8 @@ export interface RunContents {
   readonly warnings: readonly string[];
   /** The method's steps and recommendations (`analysis.json`), when the run has them. */
   readonly analysis?: MethodOutcome;
+  /** The resilience probes' results (`probes.json`), when they ran. */
+  readonly probes?: readonly ProbeResult[];
 }
 
 /** Options for {@link writeRunOutputs}. */
@@ -97,6 +102,7 @@ async function previousRegression(file: string): Promise<RegressionSummary | und
 /**
  * Reads a run directory's manifest and trial log (blank lines skipped; a torn last line dropped with a
  * warning) and checks each trial's shape, so a foreign line is named instead of breaking the renderer.
+ * Secrets are masked in everything it returns.
  */
 export async function readRun(runDir: string): Promise<RunContents> {
   const paths = runPaths(runDir);
@@ -109,7 +115,15 @@ export async function readRun(runDir: string): Promise<RunContents> {
     checkTrialShape(trial, `${paths.trials}: trial ${index + 1}`);
   });
   const analysis = await readAnalysis(paths.analysis);
-  return { manifest, trials, warnings, ...(analysis === undefined ? {} : { analysis }) };
+  const probes = await readProbeResults(runDir);
+  // Masked again as read, so no rendered output carries a secret, even from a run written before masking.
+  return maskSecrets({
+    manifest,
+    trials,
+    warnings,
+    ...(analysis === undefined ? {} : { analysis }),
+    ...(probes === undefined ? {} : { probes }),
+  });
 }
 
 /** The run's analysis.json, when the run has one (a `pooltune run` does not). */

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { usageError } from '../errors.ts';
 import type { Manifest } from './manifest.ts';
+import { maskSecrets, type SecretMasker } from './mask.ts';
 
 /** The files of a run directory. */
 export interface RunPaths {
@@ -43,37 +44,75 @@ export function makeRunId(date: Date, target: string, suffix: string): string {
   return `${stamp}-${target.replace(/[^a-zA-Z0-9_-]/g, '_')}${suffix === '' ? '' : `-${suffix}`}`;
 }
 
-/** Creates a new run directory with user-only permissions. */
+/** Creates a new run directory (and its `logs/`) with user-only permissions. */
 export async function createRunDir(outDir: string, runId: string): Promise<RunPaths> {
   const paths = runPaths(path.join(outDir, runId));
   try {
-    await mkdir(outDir, { recursive: true });
+    await makeDirs(outDir);
     await mkdir(paths.dir, { mode: 0o700 });
+    await mkdir(paths.logs, { mode: 0o700 });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
-      throw usageError(
-        `cannot write to output directory ${outDir} (${code})`,
-        'choose another --out directory',
-      );
-    }
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+    throw usageError(
+      `cannot write to output directory ${outDir} (${code}: ${outDirProblems[code] ?? 'not writable'})`,
+      'choose another --out directory (or outDir in the config): a folder you can write to',
+    );
   }
   return paths;
 }
 
-/** Writes the manifest of a run directory. */
-export async function writeManifest(paths: RunPaths, manifest: Manifest): Promise<void> {
-  await writeFile(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+const outDirProblems: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'not permitted',
+  EROFS: 'read-only file system',
+  ENOTDIR: 'a part of the path is a file',
+  EEXIST: 'it is a file',
+  ENOENT: 'folders cannot be made there',
+};
+
+/**
+ * `mkdir -p`, one level at a time. Node's own recursive mkdir never returns where the file system
+ * refuses new folders with ENOENT (e.g. under /proc), so it is not used here.
+ */
+async function makeDirs(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && (await stat(dir)).isDirectory()) return;
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw error;
+    await makeDirs(parent);
+    await mkdir(dir);
+  }
 }
 
-/** Writes the analysis (the method's steps and recommendations) of a run directory. */
+/** Writes the manifest of a run directory, secrets masked. */
+export async function writeManifest(paths: RunPaths, manifest: Manifest): Promise<void> {
+  await writeFile(paths.manifest, `${JSON.stringify(maskSecrets(manifest), null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Writes the analysis (the method's steps and recommendations) of a run directory, secrets masked. */
 export async function writeAnalysis(paths: RunPaths, analysis: unknown): Promise<void> {
   await writeFile(
     paths.analysis,
-    `${JSON.stringify({ schemaVersion: 1, ...(analysis as object) }, null, 2)}\n`,
+    `${JSON.stringify(maskSecrets({ schemaVersion: 1, ...(analysis as object) }), null, 2)}\n`,
     { mode: 0o600 },
   );
+}
+
+/**
+ * Masks the service logs of a finished run in place (see {@link SecretMasker}): the services wrote
+ * them raw while they ran. Each file is rewritten whole or not at all.
+ */
+export async function maskServiceLogs(paths: RunPaths, masker: SecretMasker): Promise<void> {
+  const names = await readdir(paths.logs).catch(() => []);
+  for (const name of names) {
+    const file = path.join(paths.logs, name);
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    const masked = text === undefined ? undefined : masker.mask(text);
+    if (masked !== text && masked !== undefined) await writeAtomically(file, masked);
+  }
 }
 
 /** Reads a run directory's manifest; a missing or unreadable one is a usage error naming the file. */
@@ -95,9 +134,9 @@ export async function readManifest(dir: string): Promise<Manifest> {
   }
 }
 
-/** Writes a file whole or not at all: to a temporary name beside it, then renamed over it. */
+/** Writes a file whole or not at all (user-only): to a temporary name beside it, then renamed over it. */
 export async function writeAtomically(file: string, text: string): Promise<void> {
   const temporary = `${file}.${randomUUID().slice(0, 8)}.tmp`;
-  await writeFile(temporary, text, 'utf8');
+  await writeFile(temporary, text, { encoding: 'utf8', mode: 0o600 });
   await rename(temporary, file);
 }

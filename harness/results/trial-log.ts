@@ -1,5 +1,6 @@
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { usageError } from '../errors.ts';
+import { maskSecrets } from './mask.ts';
 import type { TrialResult } from './trial.ts';
 
 /** An append-only `trials.jsonl`: each trial is written and flushed to disk as it finishes. */
@@ -17,9 +18,12 @@ export class TrialLog implements AsyncDisposable {
     return new TrialLog(path, await open(path, 'a', 0o600));
   }
 
-  /** Appends one trial as a line and waits until it is on disk, so a crash loses at most the trial in flight. */
+  /**
+   * Appends one trial as a line (secrets in its knobs, error and log tail masked) and waits until it is
+   * on disk, so a crash loses at most the trial in flight.
+   */
   async append(trial: TrialResult): Promise<void> {
-    await this.#file.appendFile(`${JSON.stringify(trial)}\n`);
+    await this.#file.appendFile(`${JSON.stringify(maskSecrets(trial))}\n`);
     await this.#file.datasync();
   }
 

@@ -45,9 +45,9 @@ export async function dockerEngine(timeoutMs = 10_000): Promise<EngineStatus> {
 }
 
 /** Builds {@link HOST_IMAGE} from scratch (empty mount points, a sticky /tmp) unless the engine has it. */
-export async function ensureHostImage(tmpDir: string): Promise<void> {
+export async function ensureHostImage(tmpDir: string): Promise<'built' | 'present'> {
   const client = await getContainerRuntimeClient();
-  if (await client.image.exists(ImageName.fromString(HOST_IMAGE))) return;
+  if (await client.image.exists(ImageName.fromString(HOST_IMAGE))) return 'present';
   const context = await mkdtemp(path.join(tmpDir, 'pooltune-image-'));
   try {
     const root = path.join(context, 'root');
@@ -70,6 +70,7 @@ export async function ensureHostImage(tmpDir: string): Promise<void> {
     );
     const [repository, tag] = HOST_IMAGE.split(':');
     await GenericContainer.fromDockerfile(context).build(`${repository}:${tag}`, { deleteOnExit: false });
+    return 'built';
   } catch (error) {
     throw targetError(
       `could not build the image ${HOST_IMAGE}: ${messageOf(error).split('\n')[0]}`,

@@ -3,11 +3,17 @@ import path from 'node:path';
 import type { ProcessService, TargetDefinition } from '../config/schema.ts';
 import { usageError } from '../errors.ts';
 import type { KnobValues } from '../results/trial.ts';
+import type { ChildSpec, StartedChild } from './child.ts';
 import { findOnPath } from './executables.ts';
 import { OWNER_ENV, OWNER_FILE } from './orphans.ts';
 import { choosePort } from './ports.ts';
-import type { ChildSpec, StartedChild } from './child.ts';
-import { type Launcher, launcherOf, type ServiceContext, type ServiceLimits, startPostgres } from './postgres.ts';
+import {
+  type Launcher,
+  launcherOf,
+  type ServiceContext,
+  type ServiceLimits,
+  startPostgres,
+} from './postgres.ts';
 import { renderProcess, startProcessService } from './process-service.ts';
 import { waitReady } from './readiness.ts';
 import type { StartedService } from './service.ts';
@@ -222,9 +228,14 @@ export function checkRequirements(
   const missing = target.requires.filter(({ command }) => findOnPath(command, env.PATH) === undefined);
   if (missing.length === 0) return;
   const packages = [...new Set(missing.map((m) => m.package))];
+  // Debian puts daemons such as pgbouncer and haproxy in sbin, which a user's PATH may lack.
+  const inSbin = missing.flatMap(
+    ({ command }) => findOnPath(command, '/usr/local/sbin:/usr/sbin:/sbin') ?? [],
+  );
   throw usageError(
     `target ${target.name} needs ${missing.map((m) => m.command).join(', ')}, not found on PATH`,
-    `install Debian's ${packages.join(' ')} package${packages.length > 1 ? 's' : ''}: apt-get install ${packages.join(' ')}`,
+    `install Debian's ${packages.join(' ')} package${packages.length > 1 ? 's' : ''}: apt-get install ${packages.join(' ')}` +
+      (inSbin.length > 0 ? ` (${inSbin.join(', ')} exists already: add its folder to PATH)` : ''),
   );
 }
 

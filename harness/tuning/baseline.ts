@@ -57,7 +57,9 @@ export async function baseline(
                       .map(([k, v]) => `${k} ${v}`)
                       .join(', ')})`
               }`,
-              `pool in use at most ${((stats.utilisationMax ?? 0) * 100).toFixed(0)}% of ${String(size)}, waiting ${(stats.waitingMean ?? 0).toFixed(2)} on average`,
+              stats.utilisationMax === undefined || stats.waitingMean === undefined
+                ? 'pool use not measured: the target exposes no pool gauges'
+                : `pool in use at most ${(stats.utilisationMax * 100).toFixed(0)}% of ${String(size)}, waiting ${stats.waitingMean.toFixed(2)} on average`,
             ],
       decided: 'the reference for every later comparison',
       trials: point.trials.map((trial) => trial.id),

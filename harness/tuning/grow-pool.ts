@@ -169,7 +169,7 @@ export async function growPool(
   const why = move.kind === 'done' ? move.why : session.aborted ? 'interrupted' : 'the search was cut short';
   const saw = measured.map(
     (p) =>
-      `${sizeKnob}=${p.n}: ${p.stats.throughput.toFixed(0)} req/s, p99 ${p.stats.p99.toFixed(1)} ms, waiting ${(p.stats.waitingMean ?? 0).toFixed(1)}` +
+      `${sizeKnob}=${p.n}: ${p.stats.throughput.toFixed(0)} req/s, p99 ${p.stats.p99.toFixed(1)} ms, waiting ${p.stats.waitingMean === undefined ? 'not measured' : p.stats.waitingMean.toFixed(1)}` +
       `${p.stats.targetCpuShare === undefined ? '' : `, target CPU ${(p.stats.targetCpuShare * 100).toFixed(0)}%`} (${p.stats.repetitions} runs, ${p.phase})`,
   );
   return {

@@ -14,10 +14,33 @@ const intEnv = (name: string, fallback: number): number => {
   return value;
 };
 
+const boolEnv = (name: string, fallback: boolean): boolean => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === '1' || raw === 'true') return true;
+  if (raw === '0' || raw === 'false') return false;
+  throw new Error(`${name} must be 1, 0, true or false, got "${raw}"`);
+};
+
 const port = intEnv('PORT', 3000);
 const rows = intEnv('SEED_ROWS', 10_000);
 const sleepMs = intEnv('SLEEP_MS', 10);
 const statementTimeout = intEnv('PG_STATEMENT_TIMEOUT_MS', 30_000);
+
+// Variants the resilience probes (harness/probes/) are tested on. The defaults are the plain service.
+/** 1: a failed request never gives its client back (the error-path leak the leak probe must catch). */
+const leakOnError = boolEnv('LEAK_ON_ERROR', false);
+/**
+ * 0: checked-out clients get no 'error' listener, so a connection that dies while a request holds it
+ * (mid-transaction, say) crashes the process: node-postgres' classic failure on a database restart.
+ */
+const handleClientErrors = boolEnv('HANDLE_CLIENT_ERRORS', true);
+/** 1: on SIGTERM stop accepting, let in-flight requests finish (up to DRAIN_TIMEOUT_MS), then close the pool. */
+const gracefulShutdown = boolEnv('GRACEFUL_SHUTDOWN', false);
+// Under pooltune's runtime grace (5 s before SIGKILL); an orchestrator's is often 30 s.
+const drainTimeoutMs = intEnv('DRAIN_TIMEOUT_MS', 4_000);
+/** 1: database calls go through a circuit breaker (see {@link CircuitBreaker}). */
+const circuitBreaker = boolEnv('CIRCUIT_BREAKER', false);
 
 const pool = new pg.Pool({
   connectionString: env.DATABASE_URL,
@@ -72,13 +95,84 @@ gauge('pool_idle_connections', 'Idle connections in the pool', () => pool.idleCo
 gauge('pool_waiting_clients', 'Callers waiting for a connection', () => pool.waitingCount);
 gauge('pool_max_connections', 'The pool size setting', () => pool.options.max);
 
-pool.on('connect', () => opened.inc());
+pool.on('connect', (connected) => {
+  opened.inc();
+  // A connection that dies while checked out emits 'error' on its client, which the pool does not
+  // listen to then; unhandled, that error would crash the process. The query running on it fails
+  // with the same error and is counted where it is answered.
+  if (handleClientErrors) connected.on('error', () => undefined);
+});
 pool.on('remove', () => closed.inc());
 // An idle client that errors (e.g. the server went away) is removed by the pool; count it, don't crash.
 pool.on('error', () => errors.inc({ kind: 'connection_error' }));
 
+/** An error this service raises itself, with the kind and status it answers with. */
+class ServiceError extends Error {
+  constructor(
+    readonly kind: string,
+    readonly status: number,
+  ) {
+    super(kind);
+  }
+}
+
+/**
+ * A consecutive-failure circuit breaker: after `threshold` failed calls in a row (a call slower than
+ * `callTimeoutMs` counts as failed) it opens and rejects calls at once for `resetMs`; then one trial call
+ * decides whether it closes again.
+ */
+class CircuitBreaker {
+  #failures = 0;
+  #openUntil = 0;
+  #trialRunning = false;
+
+  constructor(
+    readonly threshold: number,
+    readonly resetMs: number,
+    readonly callTimeoutMs: number,
+  ) {}
+
+  get open(): boolean {
+    return performance.now() < this.#openUntil || this.#trialRunning;
+  }
+
+  async call(work: () => Promise<void>): Promise<void> {
+    if (this.open) throw new ServiceError('circuit_open', 503);
+    const trial = this.#openUntil > 0;
+    this.#trialRunning = trial;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // The call is abandoned, not cancelled: it keeps its client until the query ends.
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new ServiceError('circuit_timeout', 504)), this.callTimeoutMs);
+      });
+      await Promise.race([work(), timeout]);
+      this.#failures = 0;
+      this.#openUntil = 0;
+    } catch (error) {
+      this.#failures += 1;
+      if (trial || this.#failures >= this.threshold) this.#openUntil = performance.now() + this.resetMs;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      if (trial) this.#trialRunning = false;
+    }
+  }
+}
+
+const breaker = circuitBreaker
+  ? new CircuitBreaker(
+      Math.max(1, intEnv('CB_FAILURE_THRESHOLD', 5)),
+      intEnv('CB_RESET_MS', 5_000),
+      intEnv('CB_CALL_TIMEOUT_MS', 1_000),
+    )
+  : undefined;
+if (breaker !== undefined)
+  gauge('circuit_breaker_open', 'Whether the circuit breaker is open', () => Number(breaker.open));
+
 /** The error kinds the harness reads, and the status each answers with. */
 function classify(error: unknown): { kind: string; status: number } {
+  if (error instanceof ServiceError) return { kind: error.kind, status: error.status };
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown }).code;
   if (message.includes('timeout exceeded when trying to connect'))
@@ -128,7 +222,11 @@ async function withClient(endpoint: string, work: Work): Promise<void> {
     throw error;
   } finally {
     // A connection-level failure must not go back into the pool: release(err) destroys it.
-    db.release(failed instanceof Error && classify(failed).kind === 'connection_error' ? failed : undefined);
+    // (LEAK_ON_ERROR is the bug the leak probe must catch: a failed request keeps its client.)
+    if (!(leakOnError && failed !== undefined))
+      db.release(
+        failed instanceof Error && classify(failed).kind === 'connection_error' ? failed : undefined,
+      );
     queryDuration.observe({ endpoint }, (performance.now() - got) / 1000);
   }
 }
@@ -153,7 +251,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   // Drain any request body before answering so keep-alive connections stay usable.
   req.resume();
   try {
-    await withClient(url, work);
+    await (breaker === undefined ? withClient(url, work) : breaker.call(() => withClient(url, work)));
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
   } catch (error) {
     const { kind, status } = classify(error);
@@ -184,7 +282,14 @@ async function prepare(): Promise<void> {
 }
 
 await prepare();
+/** Responses not yet finished: a graceful shutdown waits for them. */
+const inFlight = new Set<ServerResponse>();
+let draining = false;
 const server = createServer((req, res) => {
+  inFlight.add(res);
+  res.on('close', () => inFlight.delete(res));
+  // While draining, every answer closes its connection, so keep-alive clients go elsewhere.
+  if (draining) res.shouldKeepAlive = false;
   handle(req, res).catch((error: unknown) => {
     if (!res.headersSent) res.writeHead(500).end(String(error));
   });
@@ -194,8 +299,26 @@ server.listen(port, '127.0.0.1', () => {
   process.stdout.write(`http-pg listening on 127.0.0.1:${port}\n`);
 });
 
+/** Resolves once no response is in flight, or after `ms`. */
+async function drained(ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  while (inFlight.size > 0 && performance.now() < until)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+let stopping = false;
 async function shutdown(): Promise<void> {
-  server.close();
+  if (stopping) return;
+  stopping = true;
+  if (gracefulShutdown) {
+    draining = true;
+    for (const res of inFlight) res.shouldKeepAlive = false;
+    // Stops accepting and closes idle keep-alive connections; requests in flight carry on.
+    server.close();
+    await drained(drainTimeoutMs);
+  } else {
+    server.close();
+  }
   server.closeAllConnections();
   await pool.end().catch(() => undefined);
   process.exit(0);

@@ -27,6 +27,7 @@ function expectUserError(err: string) {
   expect(err).not.toMatch(/\n\s+at /);
 }
 
+// One-line user errors (unknown names, bad values, missing files, ...) are in bad-input.test.ts.
 describe('pooltune CLI (in-process)', () => {
   it('prints help with the commands and the exit codes', async () => {
     const { code, out } = await cli(['--help']);
@@ -42,32 +43,6 @@ describe('pooltune CLI (in-process)', () => {
     const { code, out } = await cli(['--version']);
     expect(code).toBe(0);
     expect(out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-  });
-
-  it('rejects an unknown command and an unknown option with exit 2 and a suggestion', async () => {
-    const command = await cli(['tuen']);
-    expect(command.code).toBe(ExitCode.usage);
-    expect(command.err).toContain('did you mean "tune"');
-    const option = await cli(['tune', '--quik']);
-    expect(option.code).toBe(ExitCode.usage);
-    expect(option.err).toContain('unknown option --quik');
-    expectUserError(option.err);
-  });
-
-  it('suggests the nearest target and scenario', async () => {
-    const target = await cli(['tune', '--target', 'htp-pg']);
-    expect(target.code).toBe(ExitCode.usage);
-    expect(target.err).toContain('did you mean "http-pg"');
-    expectUserError(target.err);
-    const scenario = await cli(['run', '--scenario', 'steddy']);
-    expect(scenario.err).toContain('did you mean "steady"');
-  });
-
-  it('rejects a knob value out of range, naming it', async () => {
-    const { code, err } = await cli(['run', '--set', 'max=0']);
-    expect(code).toBe(ExitCode.usage);
-    expect(err).toContain('knobs.max: 0 is below the minimum 1');
-    expectUserError(err);
   });
 
   it('lists every config problem at once from the file, with paths', async () => {
@@ -96,18 +71,6 @@ describe('pooltune CLI (in-process)', () => {
     expect(fromFlag.err).toContain('unknown scenario "rmap"');
   });
 
-  it('names a missing config file and one that throws while loading', async () => {
-    const missing = await cli(['tune', '--config', 'nope.ts']);
-    expect(missing.code).toBe(ExitCode.usage);
-    expect(missing.err).toContain('config file not found: nope.ts');
-    const file = path.join(dir, 'throws.config.ts');
-    await writeFile(file, "throw new Error('boom from config');\nexport default {};\n");
-    const throws = await cli(['tune', '--config', file]);
-    expect(throws.code).toBe(ExitCode.usage);
-    expect(throws.err).toContain('config file throws.config.ts failed to load: boom from config');
-    expectUserError(throws.err);
-  });
-
   it('loads a TypeScript config written with defineConfig', async () => {
     const file = path.join(dir, 'pooltune.config.ts');
     await writeFile(
@@ -117,16 +80,6 @@ describe('pooltune CLI (in-process)', () => {
     const { err } = await cli(['run']);
     expect(err).toContain('unknown scenario "no-such"');
     await rm(file);
-  });
-
-  it('says how to get k6 when it is chosen without a binary, before starting anything', async () => {
-    const { code, err } = await cli(['run', '--driver', 'k6', '--out', dir], {
-      PATH: '/nonexistent',
-      CI: 'true',
-    });
-    expect(code).toBe(ExitCode.usage);
-    expect(err).toContain('k6 was not found');
-    expect(err).toContain('POOLTUNE_K6');
   });
 
   it('lists the bundled targets, also as JSON', async () => {
@@ -145,11 +98,5 @@ describe('pooltune CLI (in-process)', () => {
         'statement_timeout',
       ]),
     );
-  });
-
-  it('refuses to re-render something that is not a run directory', async () => {
-    const { code, err } = await cli(['report', dir]);
-    expect(code).toBe(ExitCode.usage);
-    expect(err).toContain('not a run directory');
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  envoySnippet,
   envSnippet,
+  haproxySnippet,
   hikariSnippet,
   nodePostgresSnippet,
   pgbouncerSnippet,
@@ -29,6 +31,29 @@ describe('config snippets', () => {
     expect(pgbouncerSnippet(settings).code).toBe(
       '[pgbouncer]\ndefault_pool_size = 12\nserver_idle_timeout = 30\nquery_wait_timeout = 1\nserver_lifetime = 1800',
     );
+  });
+
+  it('renders HAProxy defaults and an Envoy cluster for HTTP upstream pools', () => {
+    expect(haproxySnippet(settings).code).toBe(
+      'defaults\n  timeout connect 400ms\n  timeout queue 400ms\n  timeout server 1000ms\n  timeout http-keep-alive 30000ms\n  default-server maxconn 12',
+    );
+    const envoy = envoySnippet(settings).code;
+    expect(envoy).toContain('  connect_timeout: 0.4s');
+    expect(envoy).toContain(
+      '    - priority: DEFAULT\n      max_connections: 12\n      max_pending_requests: 12\n      max_requests: 12',
+    );
+    expect(envoy).toContain('        idle_timeout: 30s\n        max_connection_duration: 1800s');
+    // Unknown settings are left out rather than guessed.
+    expect(envoySnippet({ size: 4 }).code).not.toMatch(
+      /idle_timeout|connect_timeout|max_connection_duration/,
+    );
+  });
+
+  it('offers database snippets for database pools and HTTP ones for HTTP pools', () => {
+    const labels = (library: string) => snippetsFor(library, settings, {}, {}).map((s) => s.label);
+    expect(labels('haproxy')).toEqual(['HAProxy', 'undici Pool', 'Envoy cluster']);
+    expect(labels('undici')).toEqual(['undici Pool', 'HAProxy', 'Envoy cluster']);
+    expect(labels('hikaricp')).toEqual(['HikariCP', 'node-postgres Pool', 'pgBouncer']);
   });
 
   it('writes env vars only for templates that read a knob', () => {
