@@ -18,8 +18,16 @@ export interface IdleCandidate {
 }
 
 /** A duration in ms expressed in a knob's unit (`s` or `ms`). */
-export function inKnobUnit(ms: number, knob: Pick<KnobDefinition, 'unit'> | undefined): number {
-  return knob?.unit === 's' ? Math.round(ms / 1000) : Math.round(ms);
+export function inKnobUnit(
+  ms: number,
+  knob: (Pick<KnobDefinition, 'unit'> & Partial<Pick<KnobDefinition, 'min' | 'max'>>) | undefined,
+): number {
+  // Seconds round up: 250 ms must not become 0, which many systems read as "never" or "off".
+  const value = knob?.unit === 's' ? Math.ceil(ms / 1000) : Math.round(ms);
+  return Math.min(
+    knob?.max ?? Number.POSITIVE_INFINITY,
+    Math.max(knob?.min ?? Number.NEGATIVE_INFINITY, value),
+  );
 }
 
 /** A knob value in ms from its unit. */
@@ -101,11 +109,29 @@ export async function idleTimeout(
     });
     return { timeoutMs, stats: pointStats(point.completed), trials: point.trials.map((t) => t.id) };
   };
+  const shortestMs = knobMs(knob?.min, knob) ?? 0;
+  if (shortestMs > 3 * gapMs) {
+    return {
+      timeoutMs: undefined,
+      candidates: [],
+      report: {
+        ...base,
+        tried: 'nothing',
+        saw: [
+          `${knobName} cannot go below ${knob?.min}${knob?.unit ?? ''}, longer than the quiet periods (${gapMs} ms) a trial holds`,
+        ],
+        decided: 'not measurable within the trial length: keep the configured value',
+        trials: [],
+      },
+    };
+  }
   const reference = await measure(0);
   const candidates: IdleCandidate[] = [];
-  for (const factor of [0.5, 1.5, 3]) {
+  // Each candidate as the knob can hold it (its unit and range), each measured once.
+  const timeouts = [0.5, 1.5, 3].map((factor) => knobMs(inKnobUnit(gapMs * factor, knob), knob) ?? 0);
+  for (const timeoutMs of [...new Set(timeouts)]) {
     if (session.aborted) break;
-    candidates.push(await measure(Math.round(gapMs * factor)));
+    candidates.push(await measure(timeoutMs));
   }
   const connections = reference.stats?.poolTotalMax ?? 1;
   const typicalGapMs = (1000 * connections) / session.plan.config.tuning.steadyRate;

@@ -6,6 +6,7 @@ import { poolMetricNames } from '../collect/metric-names.ts';
 import { startCollector } from '../collect/sampler.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { isPooltuneError, messageOf } from '../errors.ts';
+import type { RemotePolicy } from '../loopback.ts';
 import type { TrialKey, TrialResult } from '../results/trial.ts';
 import { groupPids } from '../runtime/child.ts';
 import type { StartedTarget } from '../runtime/process-runtime.ts';
@@ -20,6 +21,8 @@ export interface TrialInput {
   /** Aborted by SIGINT/SIGTERM: load stops and the trial is recorded as `aborted`. */
   readonly signal: AbortSignal;
   readonly now: () => Date;
+  /** Which non-loopback hosts load may go to (`allowRemote` + `allowHosts`); loopback only when absent. */
+  readonly remote?: RemotePolicy;
 }
 
 /** Extra warm-up for a trial right after its service restarted. */
@@ -64,6 +67,7 @@ export async function runTrial(input: TrialInput): Promise<TrialResult> {
     const signal = AbortSignal.any([input.signal, deadline]);
     const running = collector;
     const client = await driver.run({
+      ...(input.remote === undefined ? {} : { remote: input.remote }),
       url: entry.url,
       scenario,
       signal,

@@ -157,6 +157,7 @@ export class Session {
       seed: this.plan.config.seed + index,
       signal: this.#signal,
       now: this.#now,
+      remote: { allowRemote: this.plan.config.allowRemote, allowHosts: this.plan.config.allowHosts },
     });
     await this.#log.append(result);
     this.trials.push(result);

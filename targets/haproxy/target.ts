@@ -28,8 +28,7 @@ const upstream = {
  *   cumulative since HAProxy started;
  * - the pool's connections opened (the idle-timeout step's churn): server connections HAProxy opened
  *   (`haproxy_backend_connection_attempts_total`; with http-reuse never or safe it rises as
- *   timeout http-keep-alive closes client connections). The sampler reports pool counters only with
- *   the pool gauges below, so until it reports them alone the idle-timeout step finds no churn here.
+ *   timeout http-keep-alive closes client connections).
  * The generic pool gauges (total, idle, waiting) are left unmapped on purpose: HAProxy's maxconn caps
  * requests per server, not connections (idle connections come on top of it), and the exporter sums over
  * servers, so no series means "connections held, at most the size knob" and the checks built on it
