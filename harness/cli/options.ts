@@ -50,6 +50,10 @@ export const runArgs = {
     description: 'hold a knob at a value (repeatable), e.g. --set max=8',
   },
   quick: { type: 'boolean', description: 'short durations: a fast look, and the CI smoke run' },
+  probes: {
+    type: 'boolean',
+    description: 'tune: then probe leaks, dead connections, slow dependency, draining, FDs, breaker',
+  },
   baseline: {
     type: 'string',
     description: 'compare with this run directory or summary.json afterwards; exit 4 on a regression',
@@ -121,6 +125,7 @@ export function flagLayer(args: Readonly<Record<string, unknown>>, rawArgs: read
   if (text('out') !== undefined) layer.outDir = text('out');
   if (text('max-connections') !== undefined) layer.maxConnections = coerce(text('max-connections') ?? '');
   if (args.quick === true) layer.quick = true;
+  if (args.probes === true) layer.probes = true;
   if (text('max-duration') !== undefined) layer.maxDuration = coerce(text('max-duration') ?? '');
   const knobs: Record<string, unknown> = {};
   for (const pair of repeated(rawArgs, 'set')) {

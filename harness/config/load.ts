@@ -80,6 +80,7 @@ export const envVariables = {
   POOLTUNE_SEED: 'seed',
   POOLTUNE_MAX_CONNECTIONS: 'maxConnections',
   POOLTUNE_MAX_DURATION: 'maxDuration',
+  POOLTUNE_PROBES: 'probes',
 } as const;
 
 /** The config layer given by POOLTUNE_* environment variables. */

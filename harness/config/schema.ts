@@ -264,6 +264,11 @@ export const configSchema = z
           .refine((text) => durationMs(text) > 0, 'must be longer than 0'),
       ])
       .optional(),
+    /**
+     * After the method, run the resilience probes (leaks, dead connections, slow dependency, draining,
+     * FD headroom, circuit breaker) against the recommended settings; their results feed the checklist.
+     */
+    probes: z.boolean().default(false),
     /** What a service crashing mid-trial does: the trial is `errored` either way. */
     onCrash: z
       .object({

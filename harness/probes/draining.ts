@@ -143,8 +143,9 @@ export const drainingProbe: Probe = {
         judgeDraining({ measured, ...(compared === undefined ? {} : { compared }) }),
       );
     } finally {
-      // The app was stopped (and its knobs perhaps changed): bring it back as it was.
-      await context.target.apply(context.knobs);
+      // The app was stopped (and its knobs perhaps changed): bring it back as it was, unless the run is
+      // being interrupted (it then stops the whole target).
+      if (!context.signal.aborted) await context.target.apply(context.knobs);
     }
   },
 };

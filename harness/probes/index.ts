@@ -116,10 +116,13 @@ export async function runProbes(
     else {
       const signal = AbortSignal.any([context.signal, overall, AbortSignal.timeout(probeDeadlineMs)]);
       result = await guarded(probe, { ...context, signal }, probeDeadlineMs, graceMs);
-      try {
-        await context.target.apply(context.knobs);
-      } catch (error) {
-        broken = `the target could not be restored after the ${probe.id} probe: ${messageOf(error)}`;
+      // An interrupted run is stopping the target anyway: no restore to wait for.
+      if (!context.signal.aborted) {
+        try {
+          await context.target.apply(context.knobs);
+        } catch (error) {
+          broken = `the target could not be restored after the ${probe.id} probe: ${messageOf(error)}`;
+        }
       }
     }
     results.push(result);

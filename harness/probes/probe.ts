@@ -140,7 +140,7 @@ export interface PoolSettings {
 
 /**
  * The pool of the entry service (else the target's first pool) with its size and timeouts read from the
- * knob values in force, converted to ms by each knob's unit (`ms` or `s`). Pure.
+ * knob values in force, in ms (a knob whose unit is `s` is converted). Pure.
  */
 export function poolSettings(target: StartedTarget['definition'], knobs: KnobValues): PoolSettings {
   const pool = target.pools.find((p) => p.service === target.entry) ?? target.pools[0];
@@ -149,8 +149,8 @@ export function poolSettings(target: StartedTarget['definition'], knobs: KnobVal
     const value = knobs[knob] ?? target.knobs[knob]?.default;
     if (typeof value !== 'number') return undefined;
     if (!toMs) return value;
-    const unit = target.knobs[knob]?.unit ?? 'ms';
-    return unit === 's' ? value * 1000 : unit === 'ms' ? value : undefined;
+    // As the tuning steps read them: seconds when the knob says so, else milliseconds.
+    return target.knobs[knob]?.unit === 's' ? value * 1000 : value;
   };
   const sizeKnob = pool?.knobs.size ?? target.poolKnob;
   const settings = {

@@ -1,4 +1,5 @@
 import { seededRandom } from '../../scenarios/schedule.ts';
+import { type CoresRule, coresRule } from '../analysis/cores-rule.ts';
 import { kneedle } from '../analysis/knee.ts';
 import type { RepeatedPoint } from '../analysis/plateau.ts';
 import { pointStats } from '../analysis/point-stats.ts';
@@ -10,6 +11,7 @@ import type { CompletedTrial, MeasuredTrial, TrialResult } from '../results/tria
 import { churnTolerance } from '../tuning/idle-timeout.ts';
 import type { MethodOutcome, PoolRecommendation } from '../tuning/method.ts';
 import { stepIds } from '../tuning/step.ts';
+import { type DatabaseCores, databaseCores } from './database-cores.ts';
 
 /** A chart left out, with why: the report lists it instead of drawing an empty chart. */
 export interface NotDrawn {
@@ -100,6 +102,11 @@ export interface PoolSizeData {
   readonly kneedle: number | null;
   /** Error rate by kind per size; null without a grow step (a plain run draws no error chart). */
   readonly errors: readonly ErrorPoint[] | null;
+  /**
+   * The recommended size (the measured knee) against the guide's "cores × 2": database pools with a
+   * recommended size only, null otherwise (HTTP pools, plain runs).
+   */
+  readonly coresRule: CoresRule | null;
 }
 
 /** A name for each of the pool-size charts. */
@@ -262,7 +269,17 @@ export function buildChartData(
     };
     const grow = stepTrials(step.trials);
     const data =
-      knob === undefined ? undefined : poolSizeData(pool, { ids, titles }, knob, grow, rec, totalGrowPoints);
+      knob === undefined
+        ? undefined
+        : poolSizeData(
+            pool,
+            { ids, titles },
+            knob,
+            grow,
+            rec,
+            totalGrowPoints,
+            databaseCores(manifest, pool),
+          );
     if (data === undefined || (data.sizes.length === 0 && data.excluded.length === 0)) {
       const reason =
         knob === undefined
@@ -385,6 +402,7 @@ function sweepFallback(manifest: Manifest, trials: readonly TrialResult[]): Char
         recommended: null,
         kneedle: null,
         errors: null,
+        coresRule: null,
       },
     ],
     notPlotted: unplotted(swept, knob),
@@ -443,6 +461,7 @@ function poolSizeData(
   grow: readonly TrialResult[],
   rec: PoolRecommendation | undefined,
   totalGrowPoints: number,
+  cores: DatabaseCores | undefined,
 ): PoolSizeData {
   const { sizes, repetitions, excluded } = measuredSizes(grow, knob);
   const repeated: RepeatedPoint[] = sizes.map((s) => ({
@@ -482,6 +501,10 @@ function poolSizeData(
     recommended: recommendedSize,
     kneedle: knee,
     errors: errorPoints(grow, knob),
+    coresRule:
+      cores === undefined || recommendedSize === null
+        ? null
+        : coresRule(cores.cores, recommendedSize, cores.source),
   };
 }
 

@@ -256,6 +256,26 @@ function kneeMarks(pool: PoolSizeData, x: XEncoding, withKneedle: boolean) {
   ]);
 }
 
+/** The label of the rule at the guide's starting point for a database pool. */
+export const CORES_RULE_LABEL = 'cores × 2';
+
+/**
+ * A dashed rule at cores × 2, the guide's starting point for a database pool, when it falls within the
+ * sizes measured (outside them it would stretch the axis; the steps' evidence still states it). Its label
+ * goes on the line below the knee marks', towards the wider side of the chart.
+ */
+function coresMark(pool: PoolSizeData, x: XEncoding): Layer[] {
+  const rule = pool.coresRule?.rule;
+  const low = pool.ticks[0];
+  const high = pool.ticks.at(-1);
+  if (rule === undefined || low === undefined || high === undefined || rule < low || rule > high) return [];
+  const at = (v: number) => (pool.scale === 'log2' ? Math.log2(v) : v);
+  const upper = at(rule) > (at(low) + at(high)) / 2;
+  const line = pool.kneedle !== null && pool.kneedle !== pool.recommended ? 2 : 1;
+  const label = `${CORES_RULE_LABEL} = ${Number(rule.toFixed(2))}`;
+  return verticalMarks(x, [{ value: rule, label, dashed: true, align: upper ? 'right' : 'left', line }]);
+}
+
 function throughputChart(pool: PoolSizeData): ChartSpec {
   const x = sizeAxis(pool);
   const y: YEncoding = { field: 'throughput', type: 'quantitative', title: 'throughput (req/s)' };
@@ -332,7 +352,7 @@ function throughputChart(pool: PoolSizeData): ChartSpec {
       encoding: { x, y, color, ...shape },
     });
   }
-  layer.push(...kneeMarks(pool, x, true));
+  layer.push(...kneeMarks(pool, x, true), ...coresMark(pool, x));
 
   const caption = !tune
     ? `Look for where throughput stops rising as ${pool.knob} grows; crosses are invalid trials, left out of the line.`
@@ -352,6 +372,7 @@ function throughputChart(pool: PoolSizeData): ChartSpec {
       (usl === null ? '' : `; USL fit with R² ${usl.rSquared.toFixed(3)} and its 95% bootstrap band`) +
       (pool.recommended === null ? '' : `; recommended size ${pool.recommended}`) +
       (pool.kneedle === null || pool.pool === null ? '' : `; Kneedle knee ${pool.kneedle}`) +
+      (pool.coresRule === null ? '' : `; ${pool.coresRule.text}`) +
       '.',
     spec: layered(`Throughput against ${pool.knob}`, layer),
   };

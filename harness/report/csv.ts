@@ -35,6 +35,16 @@ const figureColumns: readonly [string, (trial: Extract<TrialResult, { client: un
   ['time_wait_max', (t) => t.server.sockets?.timeWaitMax],
   ['close_wait_max', (t) => t.server.sockets?.closeWaitMax],
   ['new_connections_per_s', (t) => t.server.newConnectionsPerSecMean],
+  // The target's own pool figures (`metrics.native`), `label=mean/max` each, `;`-separated.
+  [
+    'native',
+    (t) =>
+      t.server.native === undefined
+        ? undefined
+        : Object.entries(t.server.native)
+            .map(([label, { mean, max }]) => `${label}=${mean}/${max}`)
+            .join(';'),
+  ],
 ];
 
 /**

@@ -101,6 +101,26 @@ export const recommendationSchema = z
       )
       .optional()
       .describe('Recommended against starting settings at the steady rate (steps 2 and 3).'),
+    nativeAtPeak: z
+      .record(z.string(), z.object({ mean: z.number(), max: z.number() }).strict())
+      .optional()
+      .describe(
+        "The target's own pool figures (`metrics.native`, e.g. pgBouncer's `cl_waiting`) at the peak test: by label, the mean of the peak trials' means and the highest sample.",
+      ),
+    coresRule: z
+      .object({
+        cores: z
+          .number()
+          .describe("The database's cores: its service's cpus quota, or the host's CPU count."),
+        source: z.enum(['quota', 'host']),
+        rule: z.number().describe("cores × 2: the guide's starting point for a database pool."),
+        knee: z.number().describe('The measured knee: the recommended size.'),
+        ratio: z.number().describe('knee / rule.'),
+        text: z.string(),
+      })
+      .strict()
+      .optional()
+      .describe('Database pools only: the measured knee against the "cores × 2" rule.'),
   })
   .strict()
   .describe('The settings to ship for one pool and what to expect from them.');

@@ -1,11 +1,14 @@
 import { median } from 'simple-statistics';
 import { type Random, seededRandom } from '../../scenarios/schedule.ts';
+import { coresRule } from '../analysis/cores-rule.ts';
 import { pointStats } from '../analysis/point-stats.ts';
 import { quantile } from '../analysis/statistics.ts';
 import { ExitCode } from '../errors.ts';
 import type { MeasuredTrial } from '../results/trial.ts';
 import { stepIds } from '../tuning/step.ts';
 import { buildChecklist, worse } from './checklist.ts';
+import { databaseCores } from './database-cores.ts';
+import { peakNative } from './native-view.ts';
 import { buildRisks } from './risks.ts';
 import { completedTrials, type RunEvidence, stepTrials } from './run-evidence.ts';
 import {
@@ -156,6 +159,9 @@ function recommendations(run: RunEvidence): Recommendation[] {
   return (run.analysis?.recommendations ?? []).map((rec) => {
     const expected = rec.expectedAtPeak;
     const gains = steadyGains(run, rec.pool);
+    const native = peakNative(stepTrials(run, stepIds.peak, rec.pool));
+    const cores = databaseCores(run.manifest, rec.pool);
+    const knee = rec.knobs.find((knob) => knob.role === 'size')?.value;
     return {
       pool: rec.pool,
       library: rec.library,
@@ -183,6 +189,10 @@ function recommendations(run: RunEvidence): Recommendation[] {
             },
           }),
       ...(gains.length === 0 ? {} : { gains }),
+      ...(native === undefined ? {} : { nativeAtPeak: native.figures }),
+      ...(cores === undefined || knee === undefined
+        ? {}
+        : { coresRule: coresRule(cores.cores, knee, cores.source) }),
     };
   });
 }

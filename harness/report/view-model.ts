@@ -3,7 +3,8 @@ import { maskUrl } from '../results/mask.ts';
 import type { KnobValue, KnobValues, MeasuredTrial, TrialResult } from '../results/trial.ts';
 import type { MethodOutcome } from '../tuning/method.ts';
 import { buildChartData, type ChartData } from './chart-data.ts';
-import { buildMethodView, type MethodView } from './method-view.ts';
+import { buildMethodView, type MethodView, stepAdditions } from './method-view.ts';
+import { hasNativeFigures, nativeCell } from './native-view.ts';
 import { buildOutcomeView, type OutcomeView } from './outcome-view.ts';
 import type { RunSummary } from './summary-schema.ts';
 
@@ -74,6 +75,8 @@ export interface TrialRow {
   readonly poolWaitingMax: string;
   readonly targetCpu: string;
   readonly generatorCpu: string;
+  /** The target's native pool figures, `label mean / max` each (see `metrics.native`). */
+  readonly native: string;
 }
 
 /** Everything the HTML report shows, as plain data. */
@@ -85,6 +88,8 @@ export interface ReportView {
   /** What the charts draw (none when the run swept nothing), and which were left out and why. */
   readonly charts: ChartData;
   readonly trials: readonly TrialRow[];
+  /** Whether some trial carries native pool figures: only then does the trial table have their column. */
+  readonly nativeFigures: boolean;
   /** Problems met while reading the run (e.g. a torn last line), shown at the top of the report. */
   readonly warnings: readonly string[];
   /** The recommendation and the seven steps' evidence; null for runs without an analysis. */
@@ -121,6 +126,7 @@ export function buildReportView(
     : trials;
   const groups = completedGroups(manifest, swept);
   const best = bestGroup(groups, knob);
+  const charts = buildChartData(manifest, trials, options.analysis);
   return {
     title: `pooltune report: ${manifest.target.name}${knob === null ? '' : `, ${knob} sweep`}`,
     pooltuneVersion: manifest.environment.pooltune,
@@ -130,10 +136,11 @@ export function buildReportView(
       counts: countsLine(trials),
       best,
     },
-    charts: buildChartData(manifest, trials, options.analysis),
+    charts,
     trials: trials.map((trial) => buildRow(trial, manifest.fixedKnobs)),
+    nativeFigures: hasNativeFigures(trials),
     warnings: options.warnings ?? [],
-    method: buildMethodView(options.analysis),
+    method: buildMethodView(options.analysis, stepAdditions(charts, trials)),
     outcome: options.summary === undefined ? null : buildOutcomeView(options.summary, trials),
   };
 }
@@ -277,6 +284,7 @@ function buildRow(trial: TrialResult, fixed: KnobValues): TrialRow {
     poolWaitingMax: NOT_AVAILABLE,
     targetCpu: NOT_AVAILABLE,
     generatorCpu: NOT_AVAILABLE,
+    native: NOT_AVAILABLE,
   };
   switch (trial.status) {
     case 'completed':
@@ -305,6 +313,7 @@ function measuredCells(trial: MeasuredTrial) {
       server.pool?.waitingMax === undefined ? NOT_AVAILABLE : formatFixed(server.pool.waitingMax, 0),
     targetCpu: server.process === undefined ? NOT_AVAILABLE : formatPercent(server.process.cpuShareMean),
     generatorCpu: formatPercent(client.generatorCpu.share),
+    native: nativeCell(trial),
   };
 }
 

@@ -15,7 +15,15 @@ export interface Manifest {
     readonly entry: string;
     /** Each service's kind and what it depends on: the outbound connections the checklist asks pools for. */
     readonly serviceKinds?: Readonly<
-      Record<string, { readonly kind: string; readonly dependsOn: readonly string[] }>
+      Record<
+        string,
+        {
+          readonly kind: string;
+          readonly dependsOn: readonly string[];
+          /** The CPU quota the target sets for the service (applied under the container runtime only). */
+          readonly cpus?: number;
+        }
+      >
     >;
     /** The target's pools and which knob plays which role for each. */
     readonly pools?: readonly {

@@ -8,6 +8,8 @@ import type { Plan } from '../config/plan.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { createDriver } from '../drivers/index.ts';
 import { usageError } from '../errors.ts';
+import { probeContext, runProbes } from '../probes/index.ts';
+import { writeProbeResults } from '../probes/results-file.ts';
 import type { LoadedRun } from '../report/comparable-run.ts';
 import { type ComparisonOutcome, compareRunPaths } from '../report/compare-report.ts';
 import type { RunSummary } from '../report/summary-schema.ts';
@@ -27,7 +29,7 @@ import type { TrialKey, TrialResult } from '../results/trial.ts';
 import { TrialLog } from '../results/trial-log.ts';
 import { chooseRuntime, type RuntimeChoice } from '../runtime/choose-runtime.ts';
 import { startContainerTarget } from '../runtime/container-runtime.ts';
-import { startTarget } from '../runtime/process-runtime.ts';
+import { type StartedTarget, startTarget } from '../runtime/process-runtime.ts';
 import { expectedTrialsPerPool, type MethodOutcome, runMethod } from './method.ts';
 import { Session } from './session.ts';
 
@@ -226,6 +228,9 @@ async function execute(
     );
     const outcome = await body(session);
     if (outcome !== undefined) await writeAnalysis(paths, outcome);
+    if (outcome !== undefined && plan.config.probes && !signal.aborted) {
+      await probe(plan, target, outcome, { signal, progress, dir: paths.dir });
+    }
     progress.log('stopping target');
   } catch (error) {
     // What was measured stays: the outputs are written from it below, then the error is reported.
@@ -274,6 +279,33 @@ async function execute(
   };
 }
 
+/** The resilience probes against the settings the method recommends; results go to `probes.json`. */
+async function probe(
+  plan: Plan,
+  target: StartedTarget,
+  outcome: MethodOutcome,
+  run: { readonly signal: AbortSignal; readonly progress: Progress; readonly dir: string },
+): Promise<void> {
+  run.progress.log('running the resilience probes at the recommended settings');
+  const recommended = outcome.recommendations.flatMap((r) => r.knobs.map((k) => [k.knob, k.value] as const));
+  const knobs = { ...plan.knobs, ...Object.fromEntries(recommended) };
+  await target.apply(knobs);
+  // The mix's most common request is the one the probes send.
+  const top = [...plan.scenario.mix].sort((a, b) => b.weight - a.weight)[0];
+  const results = await runProbes(
+    probeContext({
+      target,
+      knobs,
+      request: { method: top?.method ?? 'GET', path: top?.path ?? '/' },
+      signal: run.signal,
+      clock: { now: () => performance.now() },
+      peakConcurrency: plan.config.tuning.concurrency,
+    }),
+    { onResult: (result) => run.progress.log(`probe ${result.id}: ${result.status}: ${result.evidence}`) },
+  );
+  await writeProbeResults(run.dir, results);
+}
+
 function makeManifest(
   plan: Plan,
   environment: RunEnvironment,
@@ -297,7 +329,11 @@ function makeManifest(
       serviceKinds: Object.fromEntries(
         Object.entries(plan.target.services).map(([name, service]) => [
           name,
-          { kind: service.kind, dependsOn: service.kind === 'process' ? service.dependsOn : [] },
+          {
+            kind: service.kind,
+            dependsOn: service.kind === 'process' ? service.dependsOn : [],
+            ...('cpus' in service && service.cpus !== undefined ? { cpus: service.cpus } : {}),
+          },
         ]),
       ),
       pools: plan.pools.map((pool) => ({

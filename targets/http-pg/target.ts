@@ -37,6 +37,8 @@ export const httpPg: TargetInput = {
         PG_CONNECTION_TIMEOUT_MS: '{{knobs.connectionTimeoutMillis}}',
         PG_MAX_LIFETIME_S: '{{knobs.maxLifetimeSeconds}}',
         PG_STATEMENT_TIMEOUT_MS: '{{knobs.statement_timeout}}',
+        // On SIGTERM: stop accepting, finish what is in flight, then close the pool (the draining probe).
+        GRACEFUL_SHUTDOWN: '1',
       },
       readiness: { http: '/healthz', timeoutMs: 30_000 },
       metrics: { path: '/metrics' },

@@ -41,7 +41,7 @@ describe('pooltune tune --quick, end to end on the bundled target', () => {
   it('stops on SIGINT within 5 s keeping what it measured, resumes, runs the method on at least five pool sizes, writes the report and the CI outputs, compares with a baseline, then re-renders it from the saved results', async () => {
     const out = path.join(dir, 'out');
     // Interrupted once the first trial is on disk: load and the target stop, nothing is left behind.
-    const interrupted = await interruptAtSecondTrial(['tune', '--quick', '--out', out]);
+    const interrupted = await interruptAtSecondTrial(['tune', '--quick', '--probes', '--out', out]);
     expect(interrupted.code, interrupted.stderr).toBe(ExitCode.interrupted);
     expect(interrupted.exitMs).toBeLessThan(5_000);
     expect(interrupted.stderr).toContain('trials measured so far are in');
@@ -99,6 +99,19 @@ describe('pooltune tune --quick, end to end on the bundled target', () => {
     expect(html.match(/<svg/g)?.length).toBeGreaterThanOrEqual(2);
     expect(html).toContain('what to ship');
     expect(html).toContain('Decision checklist');
+    // The resilience probes ran at the recommended settings, and their evidence is in the checklist.
+    const probes = JSON.parse(await readFile(path.join(outcome.runDir, 'probes.json'), 'utf8')) as {
+      probes: { id: string; status: string; evidence: string }[];
+    };
+    const byId = new Map(probes.probes.map((p) => [p.id, p]));
+    expect([...byId.keys()].sort()).toEqual(
+      ['circuit-breaker', 'dead-connection', 'draining', 'fd-headroom', 'leaks', 'slow-dependency'].sort(),
+    );
+    // http-pg drains on SIGTERM: in-flight requests are answered.
+    expect(byId.get('draining')?.status).toBe('pass');
+    const escape = (text: string) =>
+      text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+    expect(html).toContain(escape(byId.get('draining')?.evidence ?? 'missing').slice(0, 40));
     // Every step of the method left its evidence in the analysis.
     const analysis = JSON.parse(await readFile(path.join(outcome.runDir, 'analysis.json'), 'utf8')) as {
       steps: { step: number }[];

@@ -112,6 +112,7 @@ describe('buildReportView from the sweep-small fixture', () => {
       poolWaitingMax: '31',
       targetCpu: '38%',
       generatorCpu: '19%',
+      native: NOT_AVAILABLE,
     });
     expect(rows[3]?.throughput).toBe('2,329.5');
     expect(rows[3]?.errors).toBe('none');
