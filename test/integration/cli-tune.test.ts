@@ -109,9 +109,9 @@ describe('pooltune tune --quick, end to end on the bundled target', () => {
     );
     // http-pg drains on SIGTERM: in-flight requests are answered.
     expect(byId.get('draining')?.status).toBe('pass');
-    const escape = (text: string) =>
+    const asHtml = (text: string) =>
       text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-    expect(html).toContain(escape(byId.get('draining')?.evidence ?? 'missing').slice(0, 40));
+    expect(html).toContain(asHtml(byId.get('draining')?.evidence ?? 'missing').slice(0, 40));
     // Every step of the method left its evidence in the analysis.
     const analysis = JSON.parse(await readFile(path.join(outcome.runDir, 'analysis.json'), 'utf8')) as {
       steps: { step: number }[];
