@@ -44,6 +44,7 @@ describe('pooltune tune --quick, end to end on the bundled target', () => {
     const interrupted = await interruptAtSecondTrial(['tune', '--quick', '--probes', '--out', out]);
     expect(interrupted.code, interrupted.stderr).toBe(ExitCode.interrupted);
     expect(interrupted.exitMs).toBeLessThan(5_000);
+    console.log(`SIGINT to exit: ${interrupted.exitMs} ms`);
     expect(interrupted.stderr).toContain('trials measured so far are in');
     const runDir = /resume with: pooltune tune --resume (\S+)/.exec(interrupted.stderr)?.[1] ?? '';
     expect(path.dirname(runDir)).toBe(out);
