@@ -132,12 +132,19 @@ export const drainingProbe: Probe = {
       );
     }
     try {
-      const measured = await measureDrain(context, context.knobs);
+      // The first request kind that is still in flight when SIGTERM lands (a 1 ms read rarely is).
+      let loaded = context;
+      let measured = await measureDrain(loaded, context.knobs);
+      for (const request of context.otherRequests ?? []) {
+        if (drainCounts(measured).inFlight > 0 || context.signal.aborted) break;
+        loaded = { ...context, request };
+        measured = await measureDrain(loaded, context.knobs);
+      }
       const knob = gracefulKnobOff(context);
       const compared =
         knob === undefined
           ? undefined
-          : { knob, measured: await measureDrain(context, { ...context.knobs, [knob]: true }) };
+          : { knob, measured: await measureDrain(loaded, { ...context.knobs, [knob]: true }) };
       return probeResult(
         drainingProbe,
         judgeDraining({ measured, ...(compared === undefined ? {} : { compared }) }),

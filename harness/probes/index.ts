@@ -63,6 +63,8 @@ export interface ProbeContextInput {
   readonly target: StartedTarget;
   readonly knobs: KnobValues;
   readonly request: ProbeRequest;
+  /** The scenario's other requests, most common first (see {@link ProbeContext.otherRequests}). */
+  readonly otherRequests?: readonly ProbeRequest[];
   readonly signal: AbortSignal;
   readonly clock: ProbeClock;
   /** Default 8. */
@@ -78,6 +80,7 @@ export function probeContext(input: ProbeContextInput): ProbeContext {
     target: input.target,
     knobs: input.knobs,
     request: input.request,
+    ...(input.otherRequests === undefined ? {} : { otherRequests: input.otherRequests }),
     signal: input.signal,
     clock: input.clock,
     concurrency,

@@ -65,6 +65,11 @@ export interface ProbeContext {
   readonly knobs: KnobValues;
   /** What the probes' load sends. */
   readonly request: ProbeRequest;
+  /**
+   * The scenario's other requests, most common first: a probe that needs requests in flight (draining)
+   * tries them when the first is too fast to be caught mid-flight.
+   */
+  readonly otherRequests?: readonly ProbeRequest[];
   /** Concurrent clients of the probes' load. */
   readonly concurrency: number;
   /** The concurrency the target must carry at peak (FD headroom extrapolates to it). */

@@ -290,13 +290,16 @@ async function probe(
   const recommended = outcome.recommendations.flatMap((r) => r.knobs.map((k) => [k.knob, k.value] as const));
   const knobs = { ...plan.knobs, ...Object.fromEntries(recommended) };
   await target.apply(knobs);
-  // The mix's most common request is the one the probes send.
-  const top = [...plan.scenario.mix].sort((a, b) => b.weight - a.weight)[0];
+  // The mix's most common request is the one the probes send; the others are there for the draining probe.
+  const [top, ...others] = [...plan.scenario.mix]
+    .sort((a, b) => b.weight - a.weight)
+    .map(({ method, path }) => ({ method, path }));
   const results = await runProbes(
     probeContext({
       target,
       knobs,
-      request: { method: top?.method ?? 'GET', path: top?.path ?? '/' },
+      request: top ?? { method: 'GET', path: '/' },
+      otherRequests: others,
       signal: run.signal,
       clock: { now: () => performance.now() },
       peakConcurrency: plan.config.tuning.concurrency,
