@@ -10,6 +10,7 @@ import { runSummarySchema } from '../../harness/report/summary-schema.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
 import { fakeHost } from '../helpers/fake-host.ts';
 import { interruptAtSecondTrial } from '../helpers/interrupt.ts';
+import { processesMatching } from '../helpers/target-trial.ts';
 
 let dir = '';
 beforeAll(async () => {
@@ -23,18 +24,6 @@ async function cli(argv: string[]) {
   const host = fakeHost(argv, { cwd: dir });
   const code = await main(host);
   return { code, out: host.out(), err: host.err() };
-}
-
-/** Processes whose command line mentions `needle` (other than this test's own). */
-async function processesMatching(needle: string): Promise<string[]> {
-  const { readdir } = await import('node:fs/promises');
-  const found: string[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(needle)) found.push(`${entry}: ${cmdline.replaceAll('\0', ' ')}`);
-  }
-  return found;
 }
 
 describe('pooltune tune --quick, end to end on the bundled target', () => {

@@ -15,11 +15,11 @@ import type { KnobValues, MeasuredTrial } from '../../harness/results/trial.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
 import { findOnPath } from '../../harness/runtime/executables.ts';
 import { type StartedTarget, startTarget } from '../../harness/runtime/process-runtime.ts';
-import { runTrial } from '../../harness/tuning/run-trial.ts';
 import { stepIds } from '../../harness/tuning/step.ts';
 import type { ClosedScenario } from '../../scenarios/scenario.ts';
 import { haproxy } from '../../targets/haproxy/target.ts';
 import { fakeHost } from '../helpers/fake-host.ts';
+import { measuredTrial, startForTest } from '../helpers/target-trial.ts';
 
 // Real HAProxy from Debian's haproxy package (.ci/run installs it). Without it the suite skips with one
 // line, except where POOLTUNE_REQUIRE_PACKAGES=1 says the packages must be there.
@@ -49,47 +49,10 @@ afterAll(async () => {
   if (dir !== '') await rm(dir, { recursive: true, force: true });
 });
 
-async function start(knobs: KnobValues): Promise<StartedTarget> {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
-  );
-  return startTarget(
-    definition,
-    { ...defaults, ...knobs },
-    { env, tmpDir: os.tmpdir(), node: process.execPath, packageRoot, baseDir: packageRoot },
-  );
-}
+const start = (knobs: KnobValues) => startForTest(definition, { ...defaults, ...knobs });
 
-let counter = 0;
-async function trial(
-  target: StartedTarget,
-  knobs: KnobValues,
-  scenario: ClosedScenario,
-): Promise<MeasuredTrial> {
-  counter += 1;
-  const result = await runTrial({
-    key: {
-      id: `t${counter}`,
-      step: 'test',
-      knobs: { ...defaults, ...knobs },
-      scenario: scenario.name,
-      driver: autocannonDriver.name,
-      repetition: 1,
-    },
-    target,
-    scenario,
-    driver: autocannonDriver,
-    seed: counter,
-    signal: new AbortController().signal,
-    now: () => new Date(),
-  });
-  if (result.status !== 'completed' && result.status !== 'invalid') {
-    throw new Error(
-      `trial ${JSON.stringify(knobs)} ${result.status}: ${'error' in result ? result.error : ''}`,
-    );
-  }
-  return result;
-}
+const trial = (target: StartedTarget, knobs: KnobValues, scenario: ClosedScenario) =>
+  measuredTrial(target, { ...defaults, ...knobs }, scenario, autocannonDriver);
 
 /** GET `url` on a connection of its own (`Connection: close`): every call is a new client session. */
 function getOnce(url: string): Promise<{ status: number; body: string }> {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -11,14 +11,14 @@ import { packageRoot } from '../../harness/cli/options.ts';
 import { targetSchema } from '../../harness/config/schema.ts';
 import { autocannonDriver } from '../../harness/drivers/autocannon.ts';
 import { ExitCode } from '../../harness/errors.ts';
-import type { CompletedTrial, InvalidTrial, KnobValues } from '../../harness/results/trial.ts';
+import type { KnobValues } from '../../harness/results/trial.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
 import { findOnPath } from '../../harness/runtime/executables.ts';
-import { type StartedTarget, startTarget } from '../../harness/runtime/process-runtime.ts';
-import { runTrial } from '../../harness/tuning/run-trial.ts';
+import type { StartedTarget } from '../../harness/runtime/process-runtime.ts';
 import type { ClosedScenario } from '../../scenarios/scenario.ts';
 import { hikari, nativeGauges } from '../../targets/hikari/target.ts';
 import { fakeHost } from '../helpers/fake-host.ts';
+import { measuredTrial, processesMatching, startForTest } from '../helpers/target-trial.ts';
 
 // A real JVM running HikariCP against a real PostgreSQL. It needs the JDK and Debian's jars (.ci/run
 // installs them): where one is missing the suite skips with one line, except where
@@ -85,58 +85,19 @@ function sleepers(connections: number): ClosedScenario {
   };
 }
 
-/** Processes whose command line mentions `needle` (other than this test's own). */
-async function processesMatching(needle: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(needle)) found.push(`${entry}: ${cmdline.replaceAll('\0', ' ')}`);
-  }
-  return found;
-}
-
 describe.skipIf(!ready)('the hikari target: HikariCP in a JVM against a real PostgreSQL', () => {
   let target: StartedTarget;
   const controller = new AbortController();
-  let counter = 0;
 
   beforeAll(async () => {
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
-    );
-    const options = { env, tmpDir: os.tmpdir(), node: process.execPath, packageRoot, baseDir: packageRoot };
-    target = await startTarget(definition, { ...defaults, maximumPoolSize: 1 }, options);
+    target = await startForTest(definition, { ...defaults, maximumPoolSize: 1 });
   }, 90_000);
   afterAll(async () => {
     await target?.stop();
   });
 
-  async function trial(knobs: KnobValues, scenario: ClosedScenario): Promise<CompletedTrial | InvalidTrial> {
-    counter += 1;
-    const result = await runTrial({
-      key: {
-        id: `t${counter}`,
-        step: 'test',
-        knobs: { ...defaults, ...knobs },
-        scenario: scenario.name,
-        driver: 'autocannon',
-        repetition: 1,
-      },
-      target,
-      scenario,
-      driver: autocannonDriver,
-      seed: counter,
-      signal: controller.signal,
-      now: () => new Date(),
-    });
-    if (result.status !== 'completed' && result.status !== 'invalid') {
-      throw new Error(
-        `trial ${JSON.stringify(knobs)} ${result.status}: ${'error' in result ? result.error : ''}`,
-      );
-    }
-    return result;
-  }
+  const trial = (knobs: KnobValues, scenario: ClosedScenario) =>
+    measuredTrial(target, { ...defaults, ...knobs }, scenario, autocannonDriver, controller.signal);
 
   it(`queues callers in HikariCP at maximumPoolSize=1, and cores × 2 (${coresTimesTwo}) connections serve more`, async () => {
     const one = await trial({ maximumPoolSize: 1 }, sleepers(16));

@@ -1,16 +1,14 @@
-import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../harness/cli/options.ts';
 import { targetSchema } from '../../harness/config/schema.ts';
 import { arrivalRateDriver } from '../../harness/drivers/arrival-rate.ts';
 import { autocannonDriver } from '../../harness/drivers/autocannon.ts';
 import type { Driver } from '../../harness/drivers/driver.ts';
 import type { KnobValues, MeasuredTrial } from '../../harness/results/trial.ts';
-import { type StartedTarget, startTarget } from '../../harness/runtime/process-runtime.ts';
-import { runTrial } from '../../harness/tuning/run-trial.ts';
+import type { StartedTarget } from '../../harness/runtime/process-runtime.ts';
 import type { ClosedScenario, OpenScenario, Scenario } from '../../scenarios/scenario.ts';
 import { httpUpstream } from '../../targets/http-upstream/target.ts';
 import { opensslAvailable } from '../../targets/http-upstream/tls.ts';
+import { measuredTrial, startForTest } from '../helpers/target-trial.ts';
 
 const definition = targetSchema.parse(httpUpstream);
 const defaults: KnobValues = Object.fromEntries(
@@ -22,48 +20,10 @@ const defaults: KnobValues = Object.fromEntries(
 const tls = await opensslAvailable();
 if (!tls) console.warn('openssl not found: the keep-alive on/off test runs over plain HTTP instead of TLS');
 
-async function start(knobs: KnobValues): Promise<StartedTarget> {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
-  );
-  return startTarget(
-    definition,
-    { ...defaults, ...knobs },
-    { env, tmpDir: os.tmpdir(), node: process.execPath, packageRoot, baseDir: packageRoot },
-  );
-}
+const start = (knobs: KnobValues) => startForTest(definition, { ...defaults, ...knobs });
 
-let counter = 0;
-async function trial(
-  target: StartedTarget,
-  knobs: KnobValues,
-  scenario: Scenario,
-  driver: Driver,
-): Promise<MeasuredTrial> {
-  counter += 1;
-  const result = await runTrial({
-    key: {
-      id: `t${counter}`,
-      step: 'test',
-      knobs: { ...defaults, ...knobs },
-      scenario: scenario.name,
-      driver: driver.name,
-      repetition: 1,
-    },
-    target,
-    scenario,
-    driver,
-    seed: counter,
-    signal: new AbortController().signal,
-    now: () => new Date(),
-  });
-  if (result.status !== 'completed' && result.status !== 'invalid') {
-    throw new Error(
-      `trial ${JSON.stringify(knobs)} ${result.status}: ${'error' in result ? result.error : ''}`,
-    );
-  }
-  return result;
-}
+const trial = (target: StartedTarget, knobs: KnobValues, scenario: Scenario, driver: Driver) =>
+  measuredTrial(target, { ...defaults, ...knobs }, scenario, driver);
 
 const resets = (t: MeasuredTrial) => t.server.pool?.errors?.connection_reset ?? 0;
 
