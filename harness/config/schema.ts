@@ -161,9 +161,17 @@ export const targetSchema = z
     poolKnob: z.string().optional(),
     /** The target's connection pools and the knobs of each (what `tune` works through, step 7). */
     pools: z.array(poolSchema).default([]),
-    /** Programs the target runs that must be on PATH, and the Debian package that provides each. */
+    /**
+     * What the target needs from the machine, and the Debian package that provides each: a program on
+     * PATH (`command`) or a file (`file`, e.g. a jar under /usr/share/java).
+     */
     requires: z
-      .array(z.object({ command: z.string().min(1), package: z.string().min(1) }).strict())
+      .array(
+        z.union([
+          z.object({ command: z.string().min(1), package: z.string().min(1) }).strict(),
+          z.object({ file: z.string().startsWith('/'), package: z.string().min(1) }).strict(),
+        ]),
+      )
       .default([]),
   })
   .strict();

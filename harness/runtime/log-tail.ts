@@ -1,4 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { maskText } from '../results/mask.ts';
 
 /** Keeps the last lines a service printed (for error messages) and, optionally, all of them in a file. */
 export class LogTail {
@@ -18,8 +19,12 @@ export class LogTail {
     const text = this.#partial + chunk.toString();
     const parts = text.split('\n');
     this.#partial = parts.pop() ?? '';
-    for (const line of parts) this.#push(line);
-    this.#file?.write(chunk);
+    for (const line of parts) {
+      this.#push(line);
+      // Masked as it is written (passwords in URLs, NAME=value secrets), so even the log of a run that
+      // is SIGKILLed holds none; the run's own secret values are masked once its services stop.
+      this.#file?.write(`${maskText(line)}\n`);
+    }
   }
 
   #push(line: string): void {
@@ -43,6 +48,7 @@ export class LogTail {
   async close(): Promise<void> {
     const file = this.#file;
     if (file === undefined) return;
+    if (this.#partial !== '') file.write(maskText(this.#partial));
     await new Promise<void>((resolve) => file.end(resolve));
   }
 }

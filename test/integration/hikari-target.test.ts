@@ -23,23 +23,15 @@ import { measuredTrial, processesMatching, startForTest } from '../helpers/targe
 // A real JVM running HikariCP against a real PostgreSQL. It needs the JDK and Debian's jars (.ci/run
 // installs them): where one is missing the suite skips with one line, except where
 // POOLTUNE_REQUIRE_PACKAGES=1 says they must be there.
-const jarDir = process.env.HIKARI_JAR_DIR ?? '/usr/share/java';
-const needs = [
-  ...(hikari.requires ?? []).map((r) => ({
-    what: r.command,
-    package: r.package,
-    found: findOnPath(r.command, process.env.PATH) !== undefined,
-  })),
-  ...[
-    ['HikariCP.jar', 'libhikaricp-java'],
-    ['postgresql.jar', 'libpostgresql-jdbc-java'],
-    ['slf4j-api.jar', 'libslf4j-java'],
-  ].map(([jar = '', pkg = '']) => ({
-    what: `${jarDir}/${jar}`,
-    package: pkg,
-    found: existsSync(`${jarDir}/${jar}`),
-  })),
-];
+const needs = (hikari.requires ?? []).map((need) =>
+  'command' in need
+    ? {
+        what: need.command,
+        package: need.package,
+        found: findOnPath(need.command, process.env.PATH) !== undefined,
+      }
+    : { what: need.file, package: need.package, found: existsSync(need.file) },
+);
 const missing = needs.filter((need) => !need.found);
 if (missing.length > 0) {
   const packages = [...new Set(missing.map((m) => m.package))].join(' ');
