@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverResult } from '../../harness/drivers/driver.ts';
 import { decodeHistogram } from '../../harness/drivers/histogram.ts';
 import { cpuFromTimes, createK6Driver, findK6, k6BinaryEnv } from '../../harness/drivers/k6.ts';
+import { parseCgroupCpu } from '../../harness/drivers/k6-image.ts';
 import { ExitCode, isPooltuneError, type PooltuneError } from '../../harness/errors.ts';
 import type { OpenScenario } from '../../scenarios/scenario.ts';
 import { fakeK6Scenario, fakeK6Script, writeFakeK6Inputs } from '../helpers/fake-k6.ts';
@@ -298,5 +299,15 @@ describe('k6 driver with the real k6', () => {
     expect(openResult.requests).toBeGreaterThan(0);
     expect(openResult.droppedStarts).toBe(0);
     expect(openResult.achievedRate).toBeGreaterThan(0);
+  });
+});
+
+describe('parseCgroupCpu', () => {
+  it("reads a k6 container's CPU from cgroup v2 cpu.stat (µs) and v1 cpuacct.stat (ticks)", () => {
+    expect(parseCgroupCpu('usage_usec 3500\nuser_usec 2500\nsystem_usec 1000\n')).toEqual({
+      userMs: 2.5,
+      systemMs: 1,
+    });
+    expect(parseCgroupCpu('user 120\nsystem 30\n', 100)).toEqual({ userMs: 1_200, systemMs: 300 });
   });
 });
