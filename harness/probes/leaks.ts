@@ -1,6 +1,7 @@
 // Leaks: after load that exercises the error paths stops, the pool and the sockets go back to where
 // they were before it, within the idle timeout, and no socket lingers in CLOSE_WAIT.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { collectTargetOf } from '../collect/collect-target.ts';
 import type { ServerSample } from '../collect/collector.ts';
 import { persistentCloseWaitSamples } from '../report/checklist.ts';
 import { terminateConnections } from './faults.ts';
@@ -16,7 +17,6 @@ import {
   type Verdict,
 } from './probe.ts';
 import { succeeded } from './records.ts';
-import { collectTargetOf } from './sampling.ts';
 
 /** Load length; the database cuts the pool's connections at a third and two thirds of it. */
 const LOAD_MS = 2_400;

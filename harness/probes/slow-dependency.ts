@@ -2,6 +2,7 @@
 // waits. Requests must then fail within the pool's connect (acquire) and read timeouts instead of piling
 // up behind the slow dependency.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { collectTargetOf } from '../collect/collect-target.ts';
 import type { ServerFigures } from '../collect/collector.ts';
 import type { StartedService } from '../runtime/service.ts';
 import { servingAgainAt } from './dead-connection.ts';
@@ -21,7 +22,6 @@ import {
   type Verdict,
 } from './probe.ts';
 import { durationOf, durations, overlapping, succeeded } from './records.ts';
-import { collectTargetOf } from './sampling.ts';
 
 /** Load before the fault starts. */
 const WARM_MS = 600;

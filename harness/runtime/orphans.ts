@@ -65,6 +65,15 @@ export async function findOrphanProcesses(): Promise<OrphanProcess[]> {
   return orphans;
 }
 
+/** True while one of `processes` still runs (a zombie has stopped: only its parent can reap it). */
+async function anyRunning(processes: readonly OrphanProcess[]): Promise<boolean> {
+  for (const { pid } of processes) {
+    const stat = await processStat(pid);
+    if (stat !== undefined && stat.state !== 'Z') return true;
+  }
+  return false;
+}
+
 /** Target temp folders (`pooltune-*` under `tmpDir`) whose owner is gone. */
 export async function findOrphanDirs(tmpDir: string): Promise<string[]> {
   const entries = await readdir(tmpDir).catch(() => [] as string[]);
@@ -90,8 +99,8 @@ export async function removeOrphans(tmpDir: string): Promise<{ processes: Orphan
       // Gone meanwhile.
     }
   }
-  // A process must be gone before its data folder can be removed cleanly.
-  for (let i = 0; i < 50 && (await findOrphanProcesses()).length > 0; i++) {
+  // A process must be gone before its data folder can be removed cleanly (up to 5 s).
+  for (let i = 0; i < 50 && (await anyRunning(processes)); i++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const dirs = await findOrphanDirs(tmpDir);

@@ -1,14 +1,13 @@
 import type { Scenario } from '../../scenarios/scenario.ts';
 import { measuredMs } from '../../scenarios/scenario.ts';
 import { invalidReason } from '../analysis/tagging.ts';
+import { collectTargetOf } from '../collect/collect-target.ts';
 import type { RunningCollector } from '../collect/collector.ts';
-import { poolMetricNames } from '../collect/metric-names.ts';
 import { startCollector } from '../collect/sampler.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { isPooltuneError, messageOf } from '../errors.ts';
 import type { RemotePolicy } from '../loopback.ts';
 import type { TrialKey, TrialResult } from '../results/trial.ts';
-import { groupPids } from '../runtime/child.ts';
 import type { StartedTarget } from '../runtime/process-runtime.ts';
 
 /** Everything one trial needs. */
@@ -49,20 +48,7 @@ export async function runTrial(input: TrialInput): Promise<TrialResult> {
         ? { ...input.scenario, warmupMs: input.scenario.warmupMs + postRestartWarmupMs }
         : input.scenario;
     const entry = target.entry();
-    const metricsPath = target.definition.services[target.definition.entry];
-    const pids = entry.pid === undefined ? [] : await groupPids(entry.pid);
-    collector = startCollector({
-      pids,
-      ports: [entry.port],
-      entryPort: entry.port,
-      ...(metricsPath?.kind === 'process' && metricsPath.metrics !== undefined
-        ? {
-            metricsUrl: `${entry.url}${metricsPath.metrics.path}`,
-            metricNames: poolMetricNames(metricsPath.metrics.pool),
-            nativeGauges: metricsPath.metrics.native,
-          }
-        : {}),
-    });
+    collector = startCollector(await collectTargetOf(target));
     const deadline = AbortSignal.timeout(scenario.warmupMs + measuredMs(scenario) + deadlineSlackMs);
     const signal = AbortSignal.any([input.signal, deadline]);
     const running = collector;

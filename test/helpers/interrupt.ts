@@ -1,4 +1,41 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+
+/** A `pooltune` CLI running as a real process, with its output collected as it comes. */
+export interface SpawnedCli {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Called with the whole stderr so far after each chunk. */
+  onStderr(listener: (stderr: string) => void): void;
+  /** Its exit code (null when a signal ended it). */
+  readonly exited: Promise<number | null>;
+}
+
+/** Runs `pooltune <args>` as a real process, with CI=true so progress is plain lines. */
+export function spawnPooltune(args: readonly string[]): SpawnedCli {
+  const child = spawn(process.execPath, ['bin/pooltune.js', ...args], {
+    cwd: process.cwd(),
+    env: { ...process.env, CI: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const listeners: ((stderr: string) => void)[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    for (const listener of listeners) listener(stderr);
+  });
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    onStderr: (listener) => listeners.push(listener),
+    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+  };
+}
 
 /** How an interrupted CLI run ended. */
 export interface Interrupted {
@@ -8,37 +45,23 @@ export interface Interrupted {
   readonly exitMs: number;
 }
 
-/**
- * Runs `pooltune <args>` as a real process (CI=true, so progress is plain lines) and sends it SIGINT
- * once the second trial is under way, when the first is on disk.
- */
+/** Sends SIGINT to `pooltune <args>` once the second trial is under way, when the first is on disk. */
 export async function interruptAtSecondTrial(args: readonly string[]): Promise<Interrupted> {
-  const child = spawn(process.execPath, ['bin/pooltune.js', ...args], {
-    cwd: process.cwd(),
-    env: { ...process.env, CI: 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  const cli = spawnPooltune(args);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
-      clearInterval(check);
-      child.kill('SIGKILL');
-      reject(new Error(`no second trial started:\n${stderr}`));
+      cli.child.kill('SIGKILL');
+      reject(new Error(`no second trial started:\n${cli.stderr()}`));
     }, 60_000);
-    const check = setInterval(() => {
+    cli.onStderr((stderr) => {
       if (/\[2\/\d+\] t002 .*\.\.\./.test(stderr)) {
-        clearInterval(check);
         clearTimeout(timer);
         resolve();
       }
-    }, 50);
+    });
   });
   const interruptedAt = Date.now();
-  child.kill('SIGINT');
-  const code = await exited;
-  return { code, stderr, exitMs: Date.now() - interruptedAt };
+  cli.child.kill('SIGINT');
+  const code = await cli.exited;
+  return { code, stderr: cli.stderr(), exitMs: Date.now() - interruptedAt };
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import type { TrialResult } from '../../harness/results/trial.ts';
 import { parseTrialLog } from '../../harness/results/trial-log.ts';
 import { findOrphanDirs, findOrphanProcesses } from '../../harness/runtime/orphans.ts';
 import { fakeHost } from '../helpers/fake-host.ts';
+import { spawnPooltune } from '../helpers/interrupt.ts';
 
 // Kills pooltune at random moments, by SIGINT and by SIGKILL, 20 times in one tune. After each kill
 // `pooltune clean` and `pooltune tune --resume` carry on; at the end the run completes. The figures:
@@ -42,38 +42,25 @@ interface Finished {
  * Runs `pooltune <args>` as a real process. With `kill`, sends `signal` `afterMs` after it starts its
  * second trial (or, with `early`, after it starts at all), unless it ended by then.
  */
-function pooltune(
+async function pooltune(
   args: readonly string[],
   kill?: { signal: NodeJS.Signals; afterMs: number; early: boolean },
-) {
-  const child = spawn(process.execPath, ['bin/pooltune.js', ...args], {
-    cwd: process.cwd(),
-    env: { ...process.env, CI: 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
+): Promise<Finished> {
+  const cli = spawnPooltune(args);
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     if (kill !== undefined && timer === undefined)
-      timer = setTimeout(() => child.kill(kill.signal), kill.afterMs);
+      timer = setTimeout(() => cli.child.kill(kill.signal), kill.afterMs);
   };
   if (kill?.early === true) arm();
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    // The second trial started in this attempt (replayed ones print only their end): one new trial at
-    // least is on disk before the kill.
+  // The second trial started in this attempt (replayed ones print only their end): one new trial at
+  // least is on disk before the kill.
+  cli.onStderr((stderr) => {
     if ((stderr.match(/\] t\d{3} .*\.\.\.$/gm)?.length ?? 0) >= 2) arm();
   });
-  return new Promise<Finished>((resolve) =>
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+  const code = await cli.exited;
+  clearTimeout(timer);
+  return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }
 
 async function finishedTrials(runDir: string): Promise<TrialResult[]> {

@@ -1,11 +1,12 @@
-// What the collector samples while a probe runs.
-import type { CollectTarget } from '../collect/collector.ts';
-import { poolMetricNames } from '../collect/metric-names.ts';
+// What the collector samples of a started target: for a trial, and for a probe.
+
 import { groupPids } from '../runtime/child.ts';
 import type { StartedTarget } from '../runtime/process-runtime.ts';
+import type { CollectTarget } from './collector.ts';
+import { poolMetricNames } from './metric-names.ts';
 
 /**
- * What the collector samples for a probe: the entry service's process group and metrics, with sockets
+ * What the collector samples of a target: the entry service's process group and metrics, with sockets
  * counted on its port and on `extraPorts` (e.g. the database's, for the pool's connections).
  */
 export async function collectTargetOf(
