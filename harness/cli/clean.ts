@@ -3,7 +3,7 @@ import { ExitCode } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import { dockerEngine, removeLabelledContainers } from '../runtime/container-runtime.ts';
 import { removeOrphans } from '../runtime/orphans.ts';
-import type { CommandResult } from './main.ts';
+import type { CommandResult } from './command.ts';
 import { checkFlags } from './options.ts';
 
 const args = {

@@ -5,7 +5,7 @@ import { envLayer, findConfigFile, mergeLayers, readConfigFile, validateConfig }
 import { ExitCode, usageError } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import { compareRunPaths, formatChange, knobLabels } from '../report/compare-report.ts';
-import type { CommandResult } from './main.ts';
+import type { CommandResult } from './command.ts';
 import { checkFlags } from './options.ts';
 
 const args = {

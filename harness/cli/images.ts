@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { ExitCode, usageError } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import { dockerEngine, ensureHostImage, HOST_IMAGE } from '../runtime/container-runtime.ts';
-import type { CommandResult } from './main.ts';
+import type { CommandResult } from './command.ts';
 import { checkFlags } from './options.ts';
 
 const args = {

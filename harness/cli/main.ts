@@ -2,28 +2,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type CommandDef, defineCommand, renderUsage, runCommand } from 'citty';
 import { closest } from 'fastest-levenshtein';
-import {
-  ExitCode,
-  type ExitCodeValue,
-  isPooltuneError,
-  messageOf,
-  type PooltuneError,
-  usageError,
-} from '../errors.ts';
+import { ExitCode, isPooltuneError, messageOf, type PooltuneError, usageError } from '../errors.ts';
 import type { Host, OutStream } from '../host/host.ts';
 import { SecretMasker, secretValues } from '../results/mask.ts';
 import { cleanCommand } from './clean.ts';
+import type { CommandResult } from './command.ts';
 import { compareCommand } from './compare.ts';
 import { imagesCommand } from './images.ts';
 import { packageRoot } from './options.ts';
 import { reportCommand } from './report.ts';
 import { targetsCommand } from './targets.ts';
 import { runCommand as runTrialCommand, tuneCommand } from './tune.ts';
-
-/** What a command decided: its exit code. */
-export interface CommandResult {
-  readonly code: ExitCodeValue;
-}
 
 /** The installed pooltune version, from package.json. */
 export function pooltuneVersion(): string {

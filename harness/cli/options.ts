@@ -17,7 +17,8 @@ import { type Plan, resolvePlan } from '../config/plan.ts';
 import { usageError } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import type { RunOrigin } from '../results/resume.ts';
-import type { Progress, RunEnvironment } from '../tuning/tune.ts';
+import type { RunEnvironment } from '../run/tune.ts';
+import type { Progress } from '../tuning/progress.ts';
 import { barProgress, lineProgress } from './progress.ts';
 
 /** The pooltune package root (bundled targets and templates live under it). */

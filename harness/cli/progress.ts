@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { OutStream } from '../host/host.ts';
 import type { TrialKey, TrialResult } from '../results/trial.ts';
-import type { Progress } from '../tuning/tune.ts';
+import type { Progress } from '../tuning/progress.ts';
 
 /** `max=4 idleTimeoutMillis=10000` — only the knobs that differ from the plan's fixed values. */
 export function describeKnobs(key: TrialKey, fixed: Readonly<Record<string, unknown>>): string {

@@ -5,7 +5,7 @@ import { ExitCode, usageError } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import { writeRunOutputs } from '../report/write-report.ts';
 import { readManifest, runPaths } from '../results/run-dir.ts';
-import type { CommandResult } from './main.ts';
+import type { CommandResult } from './command.ts';
 import { checkFlags } from './options.ts';
 
 const args = {

@@ -3,7 +3,7 @@ import { bundledTargets } from '../../targets/index.ts';
 import { type TargetDefinition, targetSchema } from '../config/schema.ts';
 import { ExitCode } from '../errors.ts';
 import type { Host } from '../host/host.ts';
-import type { CommandResult } from './main.ts';
+import type { CommandResult } from './command.ts';
 import { checkFlags } from './options.ts';
 
 /** ` (pool pg: size)` when a knob plays a role for one of the target's pools. */

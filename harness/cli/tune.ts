@@ -7,8 +7,9 @@ import { loadComparableRun } from '../report/comparable-run.ts';
 import { SecretMasker, secretValues } from '../results/mask.ts';
 import { prepareResume } from '../results/resume.ts';
 import { maskServiceLogs, runPaths } from '../results/run-dir.ts';
-import { type Progress, type RunOutcome, runOnce, tune } from '../tuning/tune.ts';
-import type { CommandResult } from './main.ts';
+import { type RunOutcome, runOnce, tune } from '../run/tune.ts';
+import type { Progress } from '../tuning/progress.ts';
+import type { CommandResult } from './command.ts';
 import {
   checkFlags,
   chooseProgress,

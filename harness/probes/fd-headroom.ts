@@ -1,8 +1,9 @@
 // FD headroom: the app's open file descriptors under two loads, a straight line through them, and where
 // that line meets the app's own open-files limit: the FDs it would hold at the peak concurrency, and
 // the concurrency at which it would run out.
+
+import { fdFailShare, fdWarnShare } from '../analysis/thresholds.ts';
 import { readOpenFilesLimit } from '../collect/proc-stats.ts';
-import { fdFailShare, fdWarnShare } from '../report/checklist.ts';
 import {
   entryLoad,
   notChecked,

@@ -1,9 +1,9 @@
 // Leaks: after load that exercises the error paths stops, the pool and the sockets go back to where
 // they were before it, within the idle timeout, and no socket lingers in CLOSE_WAIT.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { persistentCloseWaitSamples } from '../analysis/thresholds.ts';
 import { collectTargetOf } from '../collect/collect-target.ts';
 import type { ServerSample } from '../collect/collector.ts';
-import { persistentCloseWaitSamples } from '../report/checklist.ts';
 import { terminateConnections } from './faults.ts';
 import {
   databaseOf,

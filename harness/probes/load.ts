@@ -3,8 +3,16 @@
 // after the fault it injects. Loopback only; bounded in time and in count.
 import { setMaxListeners } from 'node:events';
 import { Pool } from 'undici';
+import type { RequestSpec } from '../../scenarios/scenario.ts';
 import { loopbackTarget } from '../loopback.ts';
-import type { ProbeClock, ProbeRequest } from './probe.ts';
+
+/** A monotonic clock in ms, injected so only the host module owns time. */
+export interface ProbeClock {
+  now(): number;
+}
+
+/** The request a probe's load sends: one kind of request of the scenario's mix. */
+export type ProbeRequest = Pick<RequestSpec, 'method' | 'path'>;
 
 /** After a request got no response at all (e.g. connection refused), its client waits this long. */
 const NO_RESPONSE_PAUSE_MS = 20;

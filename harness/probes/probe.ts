@@ -1,15 +1,15 @@
 // What every resilience probe shares: the context it runs in, the result it returns, and the small
 // readings of the target's definition they all need. A probe measures (I/O) and then hands its figures
 // to a pure `judge…` function in its own file, which decides the status and writes the evidence.
-import { z } from 'zod';
-import type { RequestSpec } from '../../scenarios/scenario.ts';
 import type { CollectTarget, RunningCollector } from '../collect/collector.ts';
 import type { CollectorOptions } from '../collect/sampler.ts';
-import { checkStatus } from '../report/summary-schema.ts';
+import type { ProbeResult } from '../results/probe-results.ts';
 import type { KnobValues } from '../results/trial.ts';
 import type { StartedTarget } from '../runtime/process-runtime.ts';
 import type { StartedService } from '../runtime/service.ts';
-import type { LoadOptions, RunningLoad } from './load.ts';
+import type { LoadOptions, ProbeClock, ProbeRequest, RunningLoad } from './load.ts';
+
+export type { ProbeClock, ProbeRequest, ProbeResult };
 
 /** The probes, in the order {@link runProbes} runs them. */
 export const probeIds = [
@@ -24,38 +24,12 @@ export const probeIds = [
 /** One of {@link probeIds}. */
 export type ProbeId = (typeof probeIds)[number];
 
-/** One probe's outcome: what `probes.json` holds, one entry per probe. */
-export const probeResultSchema = z
-  .object({
-    id: z.string().min(1),
-    title: z.string(),
-    status: checkStatus,
-    /** One or two sentences with the numbers. */
-    evidence: z.string(),
-    /** The measured figures by name (ms, counts), for machines. */
-    figures: z.record(z.string(), z.number()),
-    /** The id of the checklist item it feeds (see harness/report/checklist.ts). */
-    checklistItem: z.string().min(1),
-  })
-  .strict();
-
-/** One probe's outcome (see {@link probeResultSchema}). */
-export type ProbeResult = z.infer<typeof probeResultSchema>;
-
 /** What a pure judge decides from a probe's figures. */
 export interface Verdict {
   readonly status: ProbeResult['status'];
   readonly evidence: string;
   readonly figures: Readonly<Record<string, number | undefined>>;
 }
-
-/** A monotonic clock in ms, injected so only the host module owns time. */
-export interface ProbeClock {
-  now(): number;
-}
-
-/** The request a probe's load sends: one kind of request of the scenario's mix. */
-export type ProbeRequest = Pick<RequestSpec, 'method' | 'path'>;
 
 /** Everything a probe runs with. */
 export interface ProbeContext {

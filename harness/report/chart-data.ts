@@ -4,12 +4,12 @@ import { kneedle } from '../analysis/knee.ts';
 import type { RepeatedPoint } from '../analysis/plateau.ts';
 import { pointStats } from '../analysis/point-stats.ts';
 import { median, quantile } from '../analysis/statistics.ts';
+import { acceptableChurn } from '../analysis/thresholds.ts';
 import { fitUsl, type UslFit } from '../analysis/usl.ts';
 import { decodeHistogram } from '../drivers/histogram.ts';
 import type { Manifest } from '../results/manifest.ts';
 import type { CompletedTrial, MeasuredTrial, TrialResult } from '../results/trial.ts';
-import { churnTolerance } from '../tuning/idle-timeout.ts';
-import type { MethodOutcome, PoolRecommendation } from '../tuning/method.ts';
+import type { MethodOutcome, PoolRecommendation } from '../tuning/outcome.ts';
 import { stepIds } from '../tuning/step.ts';
 import { type DatabaseCores, databaseCores } from './database-cores.ts';
 
@@ -663,7 +663,7 @@ function idleChurnData(
       ),
     never,
     // The rule of step 5: within the tolerance of never closing, plus half a connection per second.
-    acceptable: never === null ? null : round(never * (1 + churnTolerance) + 0.5),
+    acceptable: never === null ? null : round(acceptableChurn(never)),
     recommended: recommended !== undefined && recommended.value > 0 ? recommended.value : null,
   };
 }

@@ -1,13 +1,9 @@
-import type { ProbeResult } from '../probes/probe.ts';
+import { fdFailShare, fdWarnShare, persistentCloseWaitSamples } from '../analysis/thresholds.ts';
+import type { ProbeResult } from '../results/probe-results.ts';
 import type { MeasuredTrial } from '../results/trial.ts';
 import { stepIds } from '../tuning/step.ts';
 import { completedTrials, type RunEvidence, sampleMax, stepTrials } from './run-evidence.ts';
 import type { ChecklistItem, CheckStatus } from './summary-schema.ts';
-
-/** Open files at peak above this share of the limit leave too little room for a spike. */
-export const fdWarnShare = 0.5;
-/** ... and above this share, a peak a little higher runs out. */
-export const fdFailShare = 0.8;
 
 /**
  * The connection-management decision checklist, each item with a status and the evidence behind it.
@@ -167,9 +163,6 @@ function timeoutsSet(run: RunEvidence): ChecklistItem {
         : '';
   return item('timeouts-set', title, status, `${parts.join('; ')}${hint}`, [...new Set(evidence)]);
 }
-
-/** CLOSE_WAIT in this many samples in a row is a socket left unclosed, not one caught mid-close. */
-export const persistentCloseWaitSamples = 3;
 
 /** The longest run of consecutive samples with a socket in CLOSE_WAIT, and the highest count seen. */
 function closeWaitRun(trial: MeasuredTrial): { run: number; max: number } {

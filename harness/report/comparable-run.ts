@@ -4,10 +4,10 @@ import type { ComparableRun } from '../analysis/compare.ts';
 import { formatIssue } from '../config/load.ts';
 import { usageError } from '../errors.ts';
 import type { Manifest } from '../results/manifest.ts';
+import { readRun } from '../results/read-run.ts';
 import { runPaths } from '../results/run-dir.ts';
 import { comparablePoints } from './comparable-points.ts';
 import { type RunSummary, runSummarySchema } from './summary-schema.ts';
-import { readRun } from './write-report.ts';
 
 /** A run loaded for comparison, with where it came from. */
 export interface LoadedRun extends ComparableRun {

@@ -1,5 +1,5 @@
+import { formatFixed, formatMs } from './format.ts';
 import type { RunSummary, SloCheck } from './summary-schema.ts';
-import { formatFixed, formatMs } from './view-model.ts';
 
 /**
  * How one JUnit test case ended. `pass` may carry a `[warn]` note; `skipped` is a check pooltune made

@@ -1,6 +1,6 @@
+import { formatFixed, formatMs } from './format.ts';
 import { checkFigures } from './junit.ts';
 import type { CheckStatus, Recommendation, RunSummary } from './summary-schema.ts';
-import { formatFixed, formatMs } from './view-model.ts';
 
 /** Options of {@link renderSummaryMarkdown}. */
 export interface SummaryMarkdownOptions {

@@ -1,5 +1,5 @@
 import type { TrialResult } from '../results/trial.ts';
-import type { MethodOutcome } from '../tuning/method.ts';
+import type { MethodOutcome } from '../tuning/outcome.ts';
 import { type StepReport, stepIds } from '../tuning/step.ts';
 import type { ChartData } from './chart-data.ts';
 import { growNativeTable, type NativeTable, peakNativeTable } from './native-view.ts';

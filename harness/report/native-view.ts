@@ -2,7 +2,7 @@ import { isMeasured, type MeasuredTrial, type TrialResult } from '../results/tri
 import type { StepReport } from '../tuning/step.ts';
 import { stepIds } from '../tuning/step.ts';
 import type { PoolSizeData } from './chart-data.ts';
-import { formatFixed, NOT_AVAILABLE } from './view-model.ts';
+import { formatFixed, NOT_AVAILABLE } from './format.ts';
 
 /**
  * A small table of the target's native pool figures (`metrics.native`, e.g. pgBouncer's `cl_waiting`):

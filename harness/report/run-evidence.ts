@@ -1,7 +1,7 @@
-import type { ProbeResult } from '../probes/probe.ts';
 import type { Manifest } from '../results/manifest.ts';
+import type { ProbeResult } from '../results/probe-results.ts';
 import { isMeasured, type MeasuredTrial, type TrialResult } from '../results/trial.ts';
-import type { MethodOutcome } from '../tuning/method.ts';
+import type { MethodOutcome } from '../tuning/outcome.ts';
 
 /** What a finished run left behind, as the report's pure builders read it. */
 export interface RunEvidence {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type CheckStatus, checkStatus } from '../analysis/check-status.ts';
 
 /**
  * `summary.json`: what a run decided, for machines. Versioned: a change that breaks readers bumps
@@ -14,9 +15,6 @@ const interval = z
   .describe('A 95% bootstrap interval over the repetitions: low .. high.');
 const trialIds = (what: string) =>
   z.array(z.string()).describe(`Ids of the trials ${what} (see trials.jsonl).`);
-
-/** pass / warn / fail / not-checked: the statuses of checklist items, SLO checks and the overall verdict. */
-export const checkStatus = z.enum(['pass', 'warn', 'fail', 'not-checked']);
 
 /** One SLO threshold checked on measured trials (step 6's checks at peak and in bursts). */
 export const sloCheckSchema = z
@@ -240,7 +238,7 @@ export const runSummarySchema = z
   .strict()
   .describe('What a pooltune run decided (`summary.json`).');
 
-export type CheckStatus = z.infer<typeof checkStatus>;
+export type { CheckStatus };
 export type SloCheck = z.infer<typeof sloCheckSchema>;
 export type Setting = z.infer<typeof settingSchema>;
 export type Recommendation = z.infer<typeof recommendationSchema>;

@@ -1,14 +1,10 @@
 import { type PointStats, pointStats } from '../analysis/point-stats.ts';
+import { acceptableChurn, churnTolerance, gapMultiple } from '../analysis/thresholds.ts';
 import type { KnobDefinition, PoolDefinition } from '../config/schema.ts';
 import type { KnobValues } from '../results/trial.ts';
 import type { Session } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
 import { idleGapsScenario } from './step-scenarios.ts';
-
-/** A timeout is acceptable when its churn is within this share of the never-close churn (plus 0.5/s). */
-export const churnTolerance = 0.25;
-/** The idle timeout is never below this multiple of the typical per-connection gap between requests. */
-export const gapMultiple = 4;
 
 /** One idle timeout tried, with what it cost in new connections. */
 export interface IdleCandidate {
@@ -55,9 +51,7 @@ export function chooseIdleTimeout(
   const acceptable = [...candidates]
     .sort((a, b) => a.timeoutMs - b.timeoutMs)
     .find(
-      (c) =>
-        c.stats?.churnPerSec !== undefined &&
-        c.stats.churnPerSec <= referenceChurn * (1 + churnTolerance) + 0.5,
+      (c) => c.stats?.churnPerSec !== undefined && c.stats.churnPerSec <= acceptableChurn(referenceChurn),
     );
   const chosen = Math.max(acceptable?.timeoutMs ?? Math.max(...candidates.map((c) => c.timeoutMs)), floor);
   return {

@@ -3,7 +3,7 @@ import { bootstrapMedian } from '../analysis/bootstrap.ts';
 import { type FleetBudget, type FleetBudgetInput, fleetBudget } from '../analysis/fleet-budget.ts';
 import { diagnoseKeepAlive, safeKeepAliveMs } from '../analysis/keep-alive.ts';
 import { type PointStats, pointStats } from '../analysis/point-stats.ts';
-import { type PoolSettings, type Snippet, snippetsFor } from '../analysis/snippets.ts';
+import { type PoolSettings, snippetsFor } from '../analysis/snippets.ts';
 import {
   capIdleTimeout,
   connectTimeout,
@@ -18,57 +18,12 @@ import { baseline } from './baseline.ts';
 import { growPool } from './grow-pool.ts';
 import { identifyCriticalPool } from './identify-critical-pool.ts';
 import { idleTimeout, inKnobUnit, knobMs } from './idle-timeout.ts';
-import { type PeakCheck, peakLoad } from './peak-load.ts';
+import type { KnobRecommendation, KnobRole, MethodOutcome, PoolRecommendation } from './outcome.ts';
+import { peakLoad } from './peak-load.ts';
 import type { Session } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
 import { peakScenario } from './step-scenarios.ts';
 import { watchImpact } from './watch-impact.ts';
-
-/** The role a knob plays for a pool. */
-export type KnobRole = keyof PoolDefinition['knobs'];
-
-/** One knob's recommended value, with the rule that chose it and the trials behind it. */
-export interface KnobRecommendation {
-  readonly role: KnobRole;
-  readonly knob: string;
-  readonly value: number;
-  readonly unit: string;
-  /** 95% bootstrap interval over repetitions, where the rule allows one. */
-  readonly interval?: { readonly low: number; readonly high: number };
-  readonly rule: string;
-  readonly evidence: readonly string[];
-}
-
-/** What to ship for one pool. */
-export interface PoolRecommendation {
-  readonly pool: string;
-  readonly library: string;
-  readonly knobs: readonly KnobRecommendation[];
-  /** Median figures at the peak rate with the recommended settings, with 95% bootstrap intervals over repetitions. */
-  readonly expectedAtPeak?: {
-    readonly p99Ms: number;
-    readonly throughput: number;
-    readonly errorRate: number;
-    readonly p99Interval?: { readonly low: number; readonly high: number };
-    readonly throughputInterval?: { readonly low: number; readonly high: number };
-  };
-  readonly peakChecksPassed?: boolean;
-  /** Step 6's SLO and headroom checks, structured (the same ones are in `checks` as text). */
-  readonly peakChecks?: readonly PeakCheck[];
-  /** The fleet's connection budget against the database's max_connections, when the target has one. */
-  readonly fleetBudget?: FleetBudget & FleetBudgetInput;
-  /** Keep-alive mismatches found in this pool's trials, e.g. `keepalive-mismatch: ...`. */
-  readonly keepAlive?: readonly string[];
-  /** Checks with their verdicts: the fleet budget against max_connections, the SLO and headroom at peak. */
-  readonly checks: readonly string[];
-  readonly snippets: readonly Snippet[];
-}
-
-/** The method's outcome: every step's evidence and a recommendation per pool. */
-export interface MethodOutcome {
-  readonly steps: readonly StepReport[];
-  readonly recommendations: readonly PoolRecommendation[];
-}
 
 /**
  * Runs the seven-step method: identify the critical pool (1), then for each pool in that order (7):

@@ -1,29 +1,12 @@
 import { type PointStats, pointStats } from '../analysis/point-stats.ts';
+import { utilisationAlert } from '../analysis/thresholds.ts';
 import type { PoolDefinition } from '../config/schema.ts';
 import type { KnobValues, TrialResult } from '../results/trial.ts';
 import { poolKnobText } from './baseline.ts';
+import type { PeakCheck } from './outcome.ts';
 import type { Session } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
 import { burstScenario, peakScenario } from './step-scenarios.ts';
-
-/** Pool use above this share of its maximum at peak leaves too little headroom (the guide's alert line). */
-export const utilisationAlert = 0.8;
-
-/** One SLO or headroom check at peak. */
-export interface PeakCheck {
-  readonly name: string;
-  readonly pass: boolean;
-  readonly detail: string;
-  /** The scenario checked, e.g. `peak@1500`. */
-  readonly scenario: string;
-  readonly metric: 'p99' | 'errorRate' | 'poolUse' | 'measured';
-  /** The limit and the measured value, in `unit` (`ms`, or `ratio` for rates and shares). */
-  readonly threshold?: number;
-  readonly observed?: number;
-  readonly unit: string;
-  /** The trials the check was made on (filled in by {@link peakLoad}). */
-  readonly trials?: readonly string[];
-}
 
 /** SLO (p99, error rate) and headroom checks of one scenario at peak. Pure. */
 export function peakChecks(

@@ -6,8 +6,8 @@ import type { KnobValues, MeasuredTrial, TrialKey, TrialResult } from '../result
 import { isMeasured } from '../results/trial.ts';
 import type { TrialLog } from '../results/trial-log.ts';
 import type { StartedTarget } from '../runtime/process-runtime.ts';
+import type { Progress } from './progress.ts';
 import { runTrial } from './run-trial.ts';
-import type { Progress } from './tune.ts';
 
 /** One measured point: a knob setting under a scenario, repeated. */
 export interface Point {

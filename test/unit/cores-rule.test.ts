@@ -6,9 +6,9 @@ import { CORES_RULE_LABEL, chartSpecs, renderCharts } from '../../harness/report
 import { databaseCores } from '../../harness/report/database-cores.ts';
 import { renderReportHtml } from '../../harness/report/html.ts';
 import { buildReportView } from '../../harness/report/view-model.ts';
-import { type RunContents, readRun } from '../../harness/report/write-report.ts';
 import type { Manifest } from '../../harness/results/manifest.ts';
-import type { MethodOutcome } from '../../harness/tuning/method.ts';
+import { type RunContents, readRun } from '../../harness/results/read-run.ts';
+import type { MethodOutcome } from '../../harness/tuning/outcome.ts';
 
 const fixtureDir = fileURLToPath(new URL('../fixtures/runs/tune-http-pg/', import.meta.url));
 

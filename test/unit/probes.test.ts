@@ -24,7 +24,6 @@ import {
   poolSettings,
   probeResult,
 } from '../../harness/probes/probe.ts';
-import { PROBES_FILE, writeProbeResults } from '../../harness/probes/results-file.ts';
 import {
   allowanceMs,
   faultLengthMs,
@@ -32,7 +31,8 @@ import {
   timeoutBoundMs,
 } from '../../harness/probes/slow-dependency.ts';
 import { buildChecklist } from '../../harness/report/checklist.ts';
-import { readRun } from '../../harness/report/write-report.ts';
+import { PROBES_FILE, writeProbeResults } from '../../harness/results/probe-results.ts';
+import { readRun } from '../../harness/results/read-run.ts';
 import type { StartedTarget } from '../../harness/runtime/process-runtime.ts';
 import { httpPg } from '../../targets/http-pg/target.ts';
 import { probeTarget } from '../helpers/probe-target.ts';

@@ -11,10 +11,10 @@ import {
 import { chartSpecs, type RenderedChart, renderCharts } from '../../harness/report/charts.ts';
 import { renderReportHtml } from '../../harness/report/html.ts';
 import { buildReportView, type ReportView } from '../../harness/report/view-model.ts';
-import { type RunContents, readRun } from '../../harness/report/write-report.ts';
 import type { Manifest } from '../../harness/results/manifest.ts';
+import { type RunContents, readRun } from '../../harness/results/read-run.ts';
 import type { CompletedTrial, TrialResult } from '../../harness/results/trial.ts';
-import type { MethodOutcome } from '../../harness/tuning/method.ts';
+import type { MethodOutcome } from '../../harness/tuning/outcome.ts';
 
 const fixtureDir = fileURLToPath(new URL('../fixtures/runs/tune-http-pg/', import.meta.url));
 

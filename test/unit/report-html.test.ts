@@ -9,8 +9,9 @@ import { isPooltuneError } from '../../harness/errors.ts';
 import { logTicks, type RenderedChart, renderCharts } from '../../harness/report/charts.ts';
 import { REPORT_CSP, renderReportHtml } from '../../harness/report/html.ts';
 import { buildReportView, type ReportView } from '../../harness/report/view-model.ts';
-import { type RunContents, readRun, writeReport } from '../../harness/report/write-report.ts';
+import { writeReport } from '../../harness/report/write-report.ts';
 import type { Manifest } from '../../harness/results/manifest.ts';
+import { type RunContents, readRun } from '../../harness/results/read-run.ts';
 
 const fixtureDir = fileURLToPath(new URL('../fixtures/runs/sweep-small/', import.meta.url));
 

@@ -5,9 +5,9 @@ import { renderReportHtml } from '../../harness/report/html.ts';
 import { buildRunSummary } from '../../harness/report/summary.ts';
 import { runSummarySchema } from '../../harness/report/summary-schema.ts';
 import { buildReportView } from '../../harness/report/view-model.ts';
-import { type RunContents, readRun } from '../../harness/report/write-report.ts';
+import { type RunContents, readRun } from '../../harness/results/read-run.ts';
 import type { TrialResult } from '../../harness/results/trial.ts';
-import type { MethodOutcome } from '../../harness/tuning/method.ts';
+import type { MethodOutcome } from '../../harness/tuning/outcome.ts';
 
 const fixtureDir = fileURLToPath(new URL('../fixtures/runs/tune-http-pg/', import.meta.url));
 

@@ -9,7 +9,7 @@ import { buildRunSummary } from '../../harness/report/summary.ts';
 import { runSummarySchema } from '../../harness/report/summary-schema.ts';
 import type { Manifest } from '../../harness/results/manifest.ts';
 import type { MeasuredTrial, TrialResult } from '../../harness/results/trial.ts';
-import type { MethodOutcome } from '../../harness/tuning/method.ts';
+import type { MethodOutcome } from '../../harness/tuning/outcome.ts';
 
 // A real `pooltune tune` of the bundled target (48 trials, 3 repetitions), committed as a fixture.
 const dir = fileURLToPath(new URL('../fixtures/runs/tune-http-pg/', import.meta.url));

@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  buildReportView,
   formatBytes,
   formatDate,
   formatErrors,
@@ -9,8 +8,9 @@ import {
   formatThroughput,
   median,
   NOT_AVAILABLE,
-} from '../../harness/report/view-model.ts';
-import { type RunContents, readRun } from '../../harness/report/write-report.ts';
+} from '../../harness/report/format.ts';
+import { buildReportView } from '../../harness/report/view-model.ts';
+import { type RunContents, readRun } from '../../harness/results/read-run.ts';
 import type { CompletedTrial, TrialResult } from '../../harness/results/trial.ts';
 
 const fixtureDir = fileURLToPath(new URL('../fixtures/runs/sweep-small/', import.meta.url));

@@ -9,13 +9,13 @@ import type { Driver } from '../drivers/driver.ts';
 import { createDriver } from '../drivers/index.ts';
 import { usageError } from '../errors.ts';
 import { probeContext, runProbes } from '../probes/index.ts';
-import { writeProbeResults } from '../probes/results-file.ts';
 import type { LoadedRun } from '../report/comparable-run.ts';
 import { type ComparisonOutcome, compareRunPaths } from '../report/compare-report.ts';
 import type { RunSummary } from '../report/summary-schema.ts';
 import { writeRunOutputs } from '../report/write-report.ts';
 import type { Manifest } from '../results/manifest.ts';
 import { maskSecrets } from '../results/mask.ts';
+import { writeProbeResults } from '../results/probe-results.ts';
 import { planHash, type ResumeState, type RunOrigin, writeOrigin } from '../results/resume.ts';
 import {
   createRunDir,
@@ -25,35 +25,15 @@ import {
   writeAnalysis,
   writeManifest,
 } from '../results/run-dir.ts';
-import type { TrialKey, TrialResult } from '../results/trial.ts';
+import type { TrialResult } from '../results/trial.ts';
 import { TrialLog } from '../results/trial-log.ts';
 import { chooseRuntime, type RuntimeChoice } from '../runtime/choose-runtime.ts';
 import { startContainerTarget } from '../runtime/container-runtime.ts';
 import { type StartedTarget, startTarget } from '../runtime/process-runtime.ts';
-import { expectedTrialsPerPool, type MethodOutcome, runMethod } from './method.ts';
-import { Session } from './session.ts';
-
-/** Where progress goes: a TTY progress bar, plain log lines, or nothing (tests, --json). */
-export interface Progress {
-  /** A run with `total` trials starts. */
-  begin(total: number, runDir: string): void;
-  /** The adaptive search now expects `total` trials in all. */
-  expect?(total: number): void;
-  trialStart(index: number, key: TrialKey): void;
-  trialEnd(index: number, result: TrialResult): void;
-  /** A line of news (starting the target, writing the report, ...). */
-  log(line: string): void;
-  end(): void;
-}
-
-/** A progress sink that drops everything. */
-export const silentProgress: Progress = {
-  begin() {},
-  trialStart() {},
-  trialEnd() {},
-  log() {},
-  end() {},
-};
+import { expectedTrialsPerPool, runMethod } from '../tuning/method.ts';
+import type { MethodOutcome } from '../tuning/outcome.ts';
+import type { Progress } from '../tuning/progress.ts';
+import { Session } from '../tuning/session.ts';
 
 /** What a run needs from the host: passed in, so the whole run can be driven from a test. */
 export interface RunEnvironment {

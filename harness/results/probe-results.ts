@@ -3,9 +3,27 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { checkStatus } from '../analysis/check-status.ts';
 import { usageError } from '../errors.ts';
-import { writeAtomically } from '../results/run-dir.ts';
-import { type ProbeResult, probeResultSchema } from './probe.ts';
+import { writeAtomically } from './run-dir.ts';
+
+/** One probe's outcome: what `probes.json` holds, one entry per probe. */
+export const probeResultSchema = z
+  .object({
+    id: z.string().min(1),
+    title: z.string(),
+    status: checkStatus,
+    /** One or two sentences with the numbers. */
+    evidence: z.string(),
+    /** The measured figures by name (ms, counts), for machines. */
+    figures: z.record(z.string(), z.number()),
+    /** The id of the checklist item it feeds (see harness/report/checklist.ts). */
+    checklistItem: z.string().min(1),
+  })
+  .strict();
+
+/** One probe's outcome (see {@link probeResultSchema}). */
+export type ProbeResult = z.infer<typeof probeResultSchema>;
 
 /** The file's name in a run directory. */
 export const PROBES_FILE = 'probes.json';
