@@ -1,29 +1,158 @@
-import { median } from 'simple-statistics';
+import { mean } from 'simple-statistics';
+import {
+  coefficientOfVariation,
+  type Equivalence,
+  equivalence,
+  madFloor,
+  madOutliers,
+  type PooledNoise,
+  pooledNoise,
+  resolvableDifference,
+  tQuantile,
+} from './noise.ts';
 
-/** A pool size with the throughput of each repetition. */
-export interface RepeatedPoint {
-  readonly n: number;
-  readonly throughputs: readonly number[];
+// Where the throughput plateau is, decided by an equivalence test against the best size rather than by a
+// raw gap between medians, with outliers flagged and the machine's own noise on record. Pure.
+
+/** One completed repetition of a size: the trial and its throughput. */
+export interface SizeRun {
+  readonly id: string;
+  readonly throughput: number;
 }
 
-const medianOf = (values: readonly number[]): number => (values.length === 0 ? 0 : median([...values]));
+/** A pool size with its completed repetitions, in the order they ran. */
+export interface SizeRuns {
+  readonly n: number;
+  readonly runs: readonly SizeRun[];
+}
+
+/** What a size's repetitions say, as the decision and the report read it. */
+export interface SizeEvidence {
+  readonly n: number;
+  /** Every completed repetition, each flagged when far off its siblings (left out of the figures below). */
+  readonly runs: readonly (SizeRun & { readonly outlier: boolean })[];
+  /** Mean throughput of the repetitions that are not outliers. */
+  readonly mean: number;
+  /** Their coefficient of variation; null with fewer than two. */
+  readonly cv: number | null;
+  /**
+   * The 95% interval's half-width of the mean, relative to it, from the pooled noise (one size's two or
+   * three repetitions say little about their own spread); null when the noise is unknown.
+   */
+  readonly halfWidth: number | null;
+  /** The TOST against the best size; null for the best itself. */
+  readonly equivalence: Equivalence | null;
+  /** True for the size with the highest mean. */
+  readonly best: boolean;
+  /** On the plateau: the best, or shown equivalent to it within the margin. */
+  readonly onPlateau: boolean;
+}
+
+/** The plateau of a set of sizes. */
+export interface PlateauAnalysis {
+  readonly sizes: readonly SizeEvidence[];
+  /** The size with the highest mean throughput. */
+  readonly best: number;
+  /** Sizes on the plateau, ascending. */
+  readonly plateau: readonly number[];
+  /** Sizes the test could not decide either way, ascending: more repetitions would tell. */
+  readonly undecided: readonly number[];
+  /**
+   * The equivalence margin used (a share: 0.05 = within ±5% of the best): the configured one, or the
+   * machine's resolvable difference when that is wider (a test cannot tell sizes apart more finely).
+   */
+  readonly margin: number;
+  /** The configured margin (`tuning.minGain`). */
+  readonly requestedMargin: number;
+  /** The smallest difference two sizes of `repetitions` trials can show at the pooled noise. */
+  readonly resolvable: number | null;
+  /** The pooled trial-to-trial noise the test used (the calibration's and every size's repetitions). */
+  readonly noise: PooledNoise;
+}
+
+/** What the plateau analysis needs besides the sizes. */
+export interface PlateauRules {
+  /** Equivalence margin around the best: `tuning.minGain`. */
+  readonly margin: number;
+  /** Repetitions a size is meant to get: what the resolvable difference is figured for. */
+  readonly repetitions: number;
+  /** The calibration's throughputs at one fixed setting: the machine's own noise, pooled with the sizes'. */
+  readonly calibration?: readonly number[];
+  /** Flag outliers (default true); resampling passes false, its values being already kept ones. */
+  readonly flagOutliers?: boolean;
+}
+
+/** Noise assumed when nothing was repeated at all: no equivalence can be shown with it. */
+const UNKNOWN_NOISE: PooledNoise = { cv: Number.POSITIVE_INFINITY, df: 0 };
+
+/** Each size's repetitions with outliers flagged, by the MAD rule floored at the calibration's noise. */
+export function flagOutliers(
+  sizes: readonly SizeRuns[],
+  calibration: readonly number[] = [],
+): (SizeRuns & { readonly flags: readonly boolean[] })[] {
+  const floor = madFloor(coefficientOfVariation(calibration));
+  return sizes.map((size) => ({
+    ...size,
+    flags: madOutliers(
+      size.runs.map((run) => run.throughput),
+      floor,
+    ),
+  }));
+}
 
 /**
- * The throughput of the plateau: the median of the points from half the best size up. The best point
- * alone is a poor level: on a flat, noisy plateau it is the luckiest of many draws, and the more sizes
- * are measured the luckier it gets, which would push the recommendation right.
+ * The plateau: the best size (highest mean), and every size whose mean is shown equivalent to the
+ * best's within ±margin by two one-sided tests at 5% on the pooled noise. The margin is the configured
+ * one, widened to the machine's resolvable difference when that is larger: on a noisy machine sizes
+ * closer than that cannot be told apart, and the report says so. A size the test cannot
+ * decide is not on the plateau (it has not been shown to give the same throughput) and is listed as
+ * undecided, which is where more repetitions pay. Undefined when no size has a completed repetition.
  */
-export function plateauLevel(medians: readonly { readonly n: number; readonly value: number }[]): number {
-  const best = medians.reduce((top, m) => (m.value > top.value ? m : top), medians[0] ?? { n: 0, value: 0 });
-  return medianOf(medians.filter((m) => m.n >= best.n / 2).map((m) => m.value));
-}
-
-/** The smallest size whose median throughput is within `minGain` of the plateau level: where the plateau starts. */
-export function plateauStart(points: readonly RepeatedPoint[], minGain: number): number | undefined {
-  const medians = points
-    .filter((p) => p.throughputs.length > 0)
-    .map((p) => ({ n: p.n, value: medianOf(p.throughputs) }));
-  if (medians.length === 0) return undefined;
-  const level = plateauLevel(medians);
-  return medians.filter((m) => m.value >= (1 - minGain) * level).sort((a, b) => a.n - b.n)[0]?.n;
+export function analysePlateau(sizes: readonly SizeRuns[], rules: PlateauRules): PlateauAnalysis | undefined {
+  const measured = sizes.filter((size) => size.runs.length > 0);
+  const flagged =
+    rules.flagOutliers === false
+      ? measured.map((size) => ({ ...size, flags: size.runs.map(() => false) }))
+      : flagOutliers(measured, rules.calibration);
+  if (flagged.length === 0) return undefined;
+  const kept = flagged.map((size) => ({
+    ...size,
+    values: size.runs.filter((_, i) => size.flags[i] !== true).map((run) => run.throughput),
+  }));
+  const noise =
+    pooledNoise([...kept.map((size) => size.values), ...(rules.calibration ? [rules.calibration] : [])]) ??
+    UNKNOWN_NOISE;
+  const resolvable = Number.isFinite(noise.cv) ? resolvableDifference(noise.cv, rules.repetitions) : null;
+  const margin = Math.max(rules.margin, resolvable ?? 0);
+  const spread = tQuantile(noise.df, 'two-sided') * noise.cv;
+  const means = kept.map((size) => mean(size.values));
+  const bestIndex = means.reduce((top, m, i) => (m > (means[top] ?? 0) ? i : top), 0);
+  const best = kept[bestIndex];
+  if (best === undefined) return undefined;
+  const evidence = kept
+    .map((size, i): SizeEvidence => {
+      const isBest = i === bestIndex;
+      const test = isBest ? undefined : equivalence(size.values, best.values, noise, margin);
+      return {
+        n: size.n,
+        runs: size.runs.map((run, j) => ({ ...run, outlier: size.flags[j] === true })),
+        mean: means[i] ?? 0,
+        cv: coefficientOfVariation(size.values) ?? null,
+        halfWidth: Number.isFinite(spread) ? spread / Math.sqrt(size.values.length) : null,
+        equivalence: test ?? null,
+        best: isBest,
+        onPlateau: isBest || test?.verdict === 'equivalent',
+      };
+    })
+    .sort((a, b) => a.n - b.n);
+  return {
+    sizes: evidence,
+    best: best.n,
+    plateau: evidence.filter((s) => s.onPlateau).map((s) => s.n),
+    undecided: evidence.filter((s) => s.equivalence?.verdict === 'undecided').map((s) => s.n),
+    margin,
+    requestedMargin: rules.margin,
+    resolvable,
+    noise,
+  };
 }

@@ -1,4 +1,4 @@
-import { median } from 'simple-statistics';
+import { median, quantile } from 'simple-statistics';
 import type { MeasuredTrial } from '../results/trial.ts';
 
 /** Medians over a point's completed repetitions: what a step compares and decides on. */
@@ -16,6 +16,13 @@ export interface PointStats {
   readonly poolTotalMax?: number;
   /** Highest share of the pool in use (total − idle over the pool size) seen in any sample. */
   readonly utilisationMax?: number;
+  /**
+   * The pool's sustained use: the 90th percentile of the in-use share over the measured samples. A
+   * stall of the machine fills any pool for a sample or two; this is what a bigger pool can change.
+   */
+  readonly utilisationP90?: number;
+  /** Connections wanted (in use + waiting), 90th percentile over the samples: what a pool would need. */
+  readonly demandP90?: number;
   readonly acquireWaitP99Ms?: number;
   /** Connections the pool opened per second of measurement. */
   readonly churnPerSec?: number;
@@ -63,7 +70,18 @@ export function pointStats(trials: readonly MeasuredTrial[], poolSize?: number):
       'poolTotalMax',
       pick((t) => t.server.pool?.totalMax),
     ),
-    ...optional('utilisationMax', poolSize === undefined ? undefined : pick((t) => utilisation(t, poolSize))),
+    ...optional(
+      'utilisationMax',
+      poolSize === undefined ? undefined : pick((t) => utilisation(t, poolSize, 1)),
+    ),
+    ...optional(
+      'utilisationP90',
+      poolSize === undefined ? undefined : pick((t) => utilisation(t, poolSize, 0.9)),
+    ),
+    ...optional(
+      'demandP90',
+      pick((t) => demand(t, 0.9)),
+    ),
     ...optional(
       'acquireWaitP99Ms',
       pick((t) => t.server.pool?.acquireWaitP99Ms),
@@ -91,10 +109,22 @@ export function pointStats(trials: readonly MeasuredTrial[], poolSize?: number):
   };
 }
 
-/** Highest in-use share of the pool over the measured samples. */
-function utilisation(trial: MeasuredTrial, poolSize: number): number | undefined {
-  const inUse = trial.server.samples
-    .filter((sample) => sample.atMs >= 0 && sample.pool !== undefined)
-    .map((sample) => ((sample.pool?.total ?? 0) - (sample.pool?.idle ?? 0)) / poolSize);
-  return inUse.length === 0 ? undefined : Math.max(...inUse);
+/** Quantile `p` of the in-use share of the pool over the measured samples (1 = the highest). */
+function utilisation(trial: MeasuredTrial, poolSize: number, p: number): number | undefined {
+  const inUse = measuredPoolSamples(trial).map((pool) => (pool.total - pool.idle) / poolSize);
+  return inUse.length === 0 ? undefined : quantile(inUse, p);
+}
+
+/** Quantile `p` of the connections wanted (in use + waiting) over the measured samples. */
+function demand(trial: MeasuredTrial, p: number): number | undefined {
+  const wanted = measuredPoolSamples(trial).map((pool) => pool.total - pool.idle + pool.waiting);
+  return wanted.length === 0 ? undefined : quantile(wanted, p);
+}
+
+function measuredPoolSamples(
+  trial: MeasuredTrial,
+): { readonly total: number; readonly idle: number; readonly waiting: number }[] {
+  return trial.server.samples
+    .filter((sample) => sample.atMs >= 0)
+    .flatMap((sample) => (sample.pool === undefined ? [] : [sample.pool]));
 }

@@ -1,76 +1,78 @@
 import type { Random } from '../../scenarios/schedule.ts';
-import { plateauStart, type RepeatedPoint } from './plateau.ts';
+import { analysePlateau, type PlateauAnalysis, type PlateauRules, type SizeRuns } from './plateau.ts';
 import { quantile } from './statistics.ts';
-import { fitUsl, type UslFit } from './usl.ts';
 
-/** The recommended pool size and how it was chosen. */
-export interface SizeChoice {
-  readonly n: number;
-  readonly rule: string;
-  /** The USL fit behind the choice, when it fitted well. */
-  readonly fit?: UslFit;
+// Which pool size to recommend, and how sure that choice is. Pure.
+//
+// The rule: the smallest size on the throughput plateau (see plateau.ts) whose pool use at the peak
+// rate and under the bursts stays under the alert line. Pool use falls as the pool grows, so a size
+// that failed the headroom check rules out every size at or below it.
+
+/** The smallest plateau size larger than every size that failed the headroom check; undefined if none is. */
+export function recommendSize(
+  plateau: Pick<PlateauAnalysis, 'plateau'>,
+  failedHeadroom: readonly number[],
+): number | undefined {
+  const floor = Math.max(0, ...failedHeadroom);
+  return plateau.plateau.find((n) => n > floor);
+}
+
+/** How often, and how far, the rule's choice moves when the repetitions are resampled. */
+export interface RecommendationUncertainty {
+  /** The 2.5% and 97.5% quantiles of the resampled choices (measured sizes). */
+  readonly low: number;
+  readonly high: number;
+  /** Share of resamples whose choice differs from `recommended`. */
+  readonly otherShare: number;
+  /** How many resamples chose each size. */
+  readonly picks: Readonly<Record<string, number>>;
+  readonly resamples: number;
 }
 
 /**
- * The pool size to recommend: where the USL curve fitted to every repetition first comes within
- * `minGain` of its own maximum over the measured range (a smooth curve is not fooled by one lucky
- * point, and does not depend on which sizes the search happened to measure); when the fit is poor,
- * the measured plateau start instead. Pure.
+ * The recommendation's own uncertainty: each size's kept repetitions (outliers left out) are resampled
+ * with replacement, the plateau test and the rule re-run, and the spread of the sizes chosen read off.
+ * The headroom results stay as measured: they were not repeated per resample.
  */
-export function chooseSize(points: readonly RepeatedPoint[], minGain: number): SizeChoice | undefined {
-  const measured = points.filter((p) => p.throughputs.length > 0);
-  if (measured.length === 0) return undefined;
-  const fit = fitUsl(measured.flatMap((p) => p.throughputs.map((throughput) => ({ n: p.n, throughput }))));
-  const sizes = measured.map((p) => p.n);
-  const lowest = Math.min(...sizes);
-  const highest = Math.max(...sizes);
-  if (fit !== undefined && fit.quality === 'good') {
-    const top = Math.min(fit.peakN, highest);
-    const target = (1 - minGain) * fit.predict(top);
-    for (let n = Math.ceil(lowest); n <= highest; n++) {
-      if (fit.predict(n) >= target) {
-        return {
-          n,
-          fit,
-          rule: `the USL fit (R² ${fit.rSquared.toFixed(3)}) comes within ${(minGain * 100).toFixed(0)}% of its maximum over the measured sizes at ${n}`,
-        };
-      }
-    }
-  }
-  const n = plateauStart(measured, minGain);
-  if (n === undefined) return undefined;
-  const why =
-    fit === undefined
-      ? 'too few sizes for a USL fit'
-      : fit.quality === 'poor'
-        ? `the USL fit is poor: ${fit.reason}`
-        : 'the fit found no size';
-  return {
-    n,
-    rule: `the smallest measured size within ${(minGain * 100).toFixed(0)}% of the plateau's throughput (${why})`,
-    ...(fit === undefined ? {} : { fit }),
-  };
-}
-
-/** A 95% percentile-bootstrap interval of {@link chooseSize}, resampling each size's repetitions. */
-export function sizeInterval(
-  points: readonly RepeatedPoint[],
-  minGain: number,
+export function recommendationUncertainty(
+  plateau: PlateauAnalysis,
+  rules: Pick<PlateauRules, 'margin' | 'calibration' | 'repetitions'>,
+  failedHeadroom: readonly number[],
+  recommended: number,
   random: Random,
-  iterations = 300,
-): { low: number; high: number } | undefined {
+  iterations = 400,
+): RecommendationUncertainty | undefined {
+  const kept: SizeRuns[] = plateau.sizes.map((size) => ({
+    n: size.n,
+    runs: size.runs.filter((run) => !run.outlier),
+  }));
+  const draw = <T>(values: readonly T[]): T[] =>
+    values.map(() => values[Math.floor(random() * values.length)] as T);
   const chosen: number[] = [];
   for (let i = 0; i < iterations; i++) {
-    const resampled = points.map((p) => ({
-      n: p.n,
-      throughputs: p.throughputs.map(() => p.throughputs[Math.floor(random() * p.throughputs.length)] ?? 0),
-    }));
-    const choice = chooseSize(resampled, minGain);
-    if (choice !== undefined) chosen.push(choice.n);
+    const resampled = kept.map((size) => ({ n: size.n, runs: draw(size.runs) }));
+    const calibration = rules.calibration === undefined ? undefined : draw(rules.calibration);
+    const again = analysePlateau(resampled, {
+      margin: rules.margin,
+      repetitions: rules.repetitions,
+      flagOutliers: false,
+      ...(calibration === undefined ? {} : { calibration }),
+    });
+    const n = again === undefined ? undefined : recommendSize(again, failedHeadroom);
+    if (n !== undefined) chosen.push(n);
   }
   const low = quantile(chosen, 0.025);
   const high = quantile(chosen, 0.975);
-  return low === undefined || high === undefined
-    ? undefined
-    : { low: Math.floor(low), high: Math.ceil(high) };
+  if (low === undefined || high === undefined) return undefined;
+  const picks: Record<string, number> = {};
+  for (const n of chosen) picks[n] = (picks[n] ?? 0) + 1;
+  // Quantiles of measured sizes: snap to the measured sizes that bracket them.
+  const sizes = plateau.sizes.map((s) => s.n);
+  return {
+    low: Math.max(...sizes.filter((n) => n <= low), Math.min(...sizes)),
+    high: Math.min(...sizes.filter((n) => n >= high), Math.max(...sizes)),
+    otherShare: chosen.filter((n) => n !== recommended).length / chosen.length,
+    picks,
+    resamples: chosen.length,
+  };
 }

@@ -214,6 +214,12 @@ export const configSchema = z
         concurrency: z.number().int().positive().default(32),
         /** Below this relative throughput gain per step, growing the pool has stopped paying. */
         minGain: z.number().min(0).max(1).default(0.05),
+        /** Step 4 measures a deciding size at most this many times (outlier re-runs aside). */
+        maxRepetitions: z.number().int().min(1).max(50).default(5),
+        /** Step 4 repeats a deciding size until its 95% interval's relative half-width is at most this. */
+        targetHalfWidth: z.number().positive().max(1).default(0.05),
+        /** Trials step 4 may spend per pool, whatever the adaptive search would like. */
+        maxGrowTrials: z.number().int().min(4).max(500).default(30),
         slo: z
           .object({
             p99Ms: z.number().positive().default(250),
@@ -234,6 +240,9 @@ export const configSchema = z
         peakRate: 1_500,
         concurrency: 32,
         minGain: 0.05,
+        maxRepetitions: 5,
+        targetHalfWidth: 0.05,
+        maxGrowTrials: 30,
         slo: { p99Ms: 250, errorRate: 0.01 },
         instances: 1,
         infraIdleCutoffsMs: [],

@@ -1,15 +1,14 @@
-import { seededRandom } from '../../scenarios/schedule.ts';
 import { type CoresRule, coresRule } from '../analysis/cores-rule.ts';
-import { kneedle } from '../analysis/knee.ts';
-import type { RepeatedPoint } from '../analysis/plateau.ts';
 import { pointStats } from '../analysis/point-stats.ts';
-import { median, quantile } from '../analysis/statistics.ts';
+import { median } from '../analysis/statistics.ts';
 import { acceptableChurn } from '../analysis/thresholds.ts';
-import { fitUsl, type UslFit } from '../analysis/usl.ts';
 import { decodeHistogram } from '../drivers/histogram.ts';
 import type { Manifest } from '../results/manifest.ts';
 import type { CompletedTrial, MeasuredTrial, TrialResult } from '../results/trial.ts';
-import type { MethodOutcome, PoolRecommendation } from '../tuning/outcome.ts';
+import type { MethodOutcome, PoolRecommendation, SizeAnalysis, UslBand } from '../tuning/outcome.ts';
+
+export type { UslBand };
+
 import { stepIds } from '../tuning/step.ts';
 import { type DatabaseCores, databaseCores } from './database-cores.ts';
 
@@ -47,26 +46,6 @@ export interface ExcludedPoint {
   readonly p99Ms: number;
 }
 
-/** The USL curve fitted to every repetition, with its bootstrap band, on a grid of sizes. */
-export interface UslBand {
-  readonly quality: 'good' | 'poor';
-  /** Why the fit is poor; null when it is good. */
-  readonly reason: string | null;
-  readonly rSquared: number;
-  readonly lambda: number;
-  readonly sigma: number;
-  readonly kappa: number;
-  /** The fitted throughput and the 2.5% / 97.5% quantiles of the refitted curves at each grid size. */
-  readonly curve: readonly {
-    readonly n: number;
-    readonly fit: number;
-    readonly low: number;
-    readonly high: number;
-  }[];
-  /** Bootstrap refits behind the band. */
-  readonly resamples: number;
-}
-
 /** One error kind's share of the attempts at one size. */
 export interface ErrorPoint {
   readonly n: number;
@@ -94,12 +73,16 @@ export interface PoolSizeData {
   readonly sizes: readonly SizeMedian[];
   readonly repetitions: readonly Repetition[];
   readonly excluded: readonly ExcludedPoint[];
-  /** Null without a grow step, or with fewer than three sizes to fit. */
+  /** The analysis's USL fit with its band (as recorded in analysis.json); null without one. */
   readonly usl: UslBand | null;
   /** The size the method recommends for this pool, when it recommends one. */
   readonly recommended: number | null;
-  /** The knee by Kneedle on the fitted curve (log x), when it has one. */
+  /** The knee by Kneedle on the fitted curve (log x), as the analysis found it. */
   readonly kneedle: number | null;
+  /** The plateau's range as the analysis decided it (sizes equivalent to the best); null without one. */
+  readonly plateau: { readonly low: number; readonly high: number } | null;
+  /** Repetitions the analysis flagged as outliers (drawn apart, left out of its figures). */
+  readonly outliers: readonly Repetition[];
   /** Error rate by kind per size; null without a grow step (a plain run draws no error chart). */
   readonly errors: readonly ErrorPoint[] | null;
   /**
@@ -216,16 +199,8 @@ export const CHART_TITLES = {
   sockets: 'Socket states during the peak test',
 } as const;
 
-/** Point-fits the USL band may spend over the whole report (refits × points): about 0.2 s on one core. */
-const BOOTSTRAP_BUDGET = 6_000;
-const MAX_RESAMPLES = 200;
-const MIN_RESAMPLES = 50;
-/** Grid sizes the fitted curve and its band are drawn on. */
-const GRID_POINTS = 48;
 /** Longest time series drawn as is; longer ones are thinned to this many buckets. */
 export const MAX_SERIES_POINTS = 300;
-/** The band's seed: fixed, so the same run always renders the same band. */
-const BAND_SEED = 0x5eed;
 
 /** Builds the charts' data from a run's manifest, trials and analysis. Pure and deterministic. */
 export function buildChartData(
@@ -248,10 +223,6 @@ export function buildChartData(
   const notPlotted: string[] = [];
   const poolSize: PoolSizeData[] = [];
   const idleChurn: IdleChurnData[] = [];
-  // The band's refits share one budget across the pools, so a report's work does not grow with them.
-  const totalGrowPoints = growSteps
-    .map((step) => stepTrials(step.trials).filter((t) => t.status === 'completed').length)
-    .reduce((sum, n) => sum + n, 0);
 
   for (const step of growSteps) {
     const pool = step.pool ?? '';
@@ -277,7 +248,7 @@ export function buildChartData(
             knob,
             grow,
             rec,
-            totalGrowPoints,
+            analysis.sizes?.find((size) => size.pool === pool),
             databaseCores(manifest, pool),
           );
     if (data === undefined || (data.sizes.length === 0 && data.excluded.length === 0)) {
@@ -401,6 +372,8 @@ function sweepFallback(manifest: Manifest, trials: readonly TrialResult[]): Char
         usl: null,
         recommended: null,
         kneedle: null,
+        plateau: null,
+        outliers: [],
         errors: null,
         coresRule: null,
       },
@@ -460,34 +433,23 @@ function poolSizeData(
   knob: string,
   grow: readonly TrialResult[],
   rec: PoolRecommendation | undefined,
-  totalGrowPoints: number,
+  analysed: SizeAnalysis | undefined,
   cores: DatabaseCores | undefined,
 ): PoolSizeData {
   const { sizes, repetitions, excluded } = measuredSizes(grow, knob);
-  const repeated: RepeatedPoint[] = sizes.map((s) => ({
-    n: s.n,
-    throughputs: repetitions.filter((r) => r.n === s.n).map((r) => r.throughput),
-  }));
-  const fit = fitUsl(repeated.flatMap((p) => p.throughputs.map((throughput) => ({ n: p.n, throughput }))));
-  const points = repetitions.length;
-  const resamples = Math.max(
-    MIN_RESAMPLES,
-    Math.min(MAX_RESAMPLES, Math.floor(BOOTSTRAP_BUDGET / Math.max(1, totalGrowPoints))),
+  // The analysis decided which repetitions are outliers; the chart draws them apart, as recorded.
+  const flagged = new Set(
+    (analysed?.sizes ?? []).flatMap((size) => size.runs.filter((run) => run.outlier).map((run) => run.id)),
   );
-  const usl = fit === undefined || points === 0 ? null : uslBand(repeated, fit, resamples);
-  const recommendedSize = rec?.knobs.find((k) => k.role === 'size')?.value ?? null;
+  const recommendedSize = rec?.knobs.find((k) => k.role === 'size')?.value ?? analysed?.recommended ?? null;
   const measuredNs = [...sizes.map((s) => s.n), ...excluded.map((p) => p.n)];
   const low = Math.min(...measuredNs);
   const high = Math.max(...measuredNs);
-  let knee: number | null = null;
-  if (fit !== undefined && low >= 1 && high > low) {
-    const curve = Array.from({ length: high - low + 1 }, (_, i) => ({ x: low + i, y: fit.predict(low + i) }));
-    knee = kneedle(curve, { logX: true })?.x ?? null;
-  }
   const positive = measuredNs.every((n) => n > 0);
   const ticks = positive
     ? powerTicks(low, high, recommendedSize)
     : [...new Set(measuredNs)].sort((a, b) => a - b);
+  const plateau = analysed?.plateau ?? [];
   return {
     pool,
     ...names,
@@ -495,11 +457,13 @@ function poolSizeData(
     scale: positive ? 'log2' : 'linear',
     ticks,
     sizes,
-    repetitions,
+    repetitions: repetitions.filter((r) => !flagged.has(r.trialId)),
+    outliers: repetitions.filter((r) => flagged.has(r.trialId)),
     excluded,
-    usl,
+    usl: analysed?.fit ?? null,
     recommended: recommendedSize,
-    kneedle: knee,
+    kneedle: analysed?.kneedle ?? null,
+    plateau: plateau.length === 0 ? null : { low: plateau[0] as number, high: plateau.at(-1) as number },
     errors: errorPoints(grow, knob),
     coresRule:
       cores === undefined || recommendedSize === null
@@ -514,59 +478,6 @@ function powerTicks(low: number, high: number, recommended: number | null): numb
   for (let v = 2 ** Math.ceil(Math.log2(low)); v <= high; v *= 2) ticks.add(v);
   if (recommended !== null && recommended >= low && recommended <= high) ticks.add(recommended);
   return [...ticks].sort((a, b) => a - b);
-}
-
-/**
- * The fitted USL curve and a 95% percentile-bootstrap band around it: each size's repetitions are
- * resampled with replacement (seeded, so the band is the same on every render), the law refitted, and
- * the 2.5% and 97.5% quantiles of the refitted curves taken on a geometric grid of sizes.
- */
-function uslBand(points: readonly RepeatedPoint[], fit: UslFit, resamples: number): UslBand {
-  const ns = points.map((p) => p.n);
-  const grid = sizeGrid(Math.min(...ns), Math.max(...ns));
-  const random = seededRandom(BAND_SEED);
-  const refits: number[][] = grid.map(() => []);
-  let fitted = 0;
-  for (let i = 0; i < resamples; i++) {
-    const resampled = points.flatMap((p) =>
-      p.throughputs.map(() => ({
-        n: p.n,
-        throughput: p.throughputs[Math.floor(random() * p.throughputs.length)] ?? 0,
-      })),
-    );
-    const refit = fitUsl(resampled);
-    if (refit === undefined) continue;
-    fitted += 1;
-    for (const [j, n] of grid.entries()) refits[j]?.push(refit.predict(n));
-  }
-  const curve = grid.map((n, j) => {
-    const values = refits[j] ?? [];
-    const y = fit.predict(n);
-    return {
-      n: round(n),
-      fit: round(y),
-      low: round(quantile(values, 0.025) ?? y),
-      high: round(quantile(values, 0.975) ?? y),
-    };
-  });
-  return {
-    quality: fit.quality,
-    reason: fit.quality === 'poor' ? fit.reason : null,
-    rSquared: fit.rSquared,
-    lambda: fit.lambda,
-    sigma: fit.sigma,
-    kappa: fit.kappa,
-    curve,
-    resamples: fitted,
-  };
-}
-
-/** `GRID_POINTS` sizes spaced evenly on a log scale from `low` to `high` (linear when `low` is not positive). */
-function sizeGrid(low: number, high: number): number[] {
-  if (high <= low) return [low];
-  const steps = GRID_POINTS - 1;
-  const at = (i: number) => (low > 0 ? low * (high / low) ** (i / steps) : low + ((high - low) * i) / steps);
-  return Array.from({ length: GRID_POINTS }, (_, i) => (i === steps ? high : at(i)));
 }
 
 /** Error rate by kind at each size, counted as the analysis counts it (transport errors add to attempts). */

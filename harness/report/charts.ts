@@ -38,6 +38,10 @@ export interface RenderedChart {
 
 /** The label of trials drawn apart from the lines. */
 export const EXCLUDED_LABEL = 'invalid (excluded)';
+/** Legend label of repetitions the analysis flagged as outliers. */
+export const OUTLIER_LABEL = 'outlier (re-run)';
+/** Legend label of the plateau's range. */
+export const PLATEAU_LABEL = 'plateau';
 
 // Vega-Lite exports only TopLevelSpec; the parts we build are picked out of it.
 type LayeredSpec = Extract<TopLevelSpec, { layer: unknown }>;
@@ -58,6 +62,8 @@ const COLOURS = {
   p95: '#b7791f',
   p99: '#c53030',
   excluded: '#8a8a8a',
+  outlier: '#d62728',
+  plateau: '#2ca02c',
   rule: '#4a5568',
   warn: '#c05621',
   active: '#2b6cb0',
@@ -281,10 +287,13 @@ function throughputChart(pool: PoolSizeData): ChartSpec {
   const y: YEncoding = { field: 'throughput', type: 'quantitative', title: 'throughput (req/s)' };
   const { usl } = pool;
   const hasExcluded = pool.excluded.length > 0;
+  const hasOutliers = pool.outliers.length > 0;
   const tune = pool.pool !== null;
   const series = [
     ...(tune ? ['repetition', 'median'] : ['completed']),
     ...(usl === null ? [] : ['USL fit', '95% band']),
+    ...(pool.plateau === null ? [] : [PLATEAU_LABEL]),
+    ...(hasOutliers ? [OUTLIER_LABEL] : []),
     ...(hasExcluded ? [EXCLUDED_LABEL] : []),
   ];
   const palette: Record<string, string> = {
@@ -293,6 +302,8 @@ function throughputChart(pool: PoolSizeData): ChartSpec {
     completed: COLOURS.throughput,
     'USL fit': COLOURS.fit,
     '95% band': COLOURS.band,
+    [PLATEAU_LABEL]: COLOURS.plateau,
+    [OUTLIER_LABEL]: COLOURS.outlier,
     [EXCLUDED_LABEL]: COLOURS.excluded,
   };
   const color = seriesColour(
@@ -301,6 +312,14 @@ function throughputChart(pool: PoolSizeData): ChartSpec {
   );
   const shape = excludedShape(series);
   const layer: Layer[] = [];
+  if (pool.plateau !== null) {
+    // The plateau as the analysis decided it: the sizes shown equivalent to the best.
+    layer.push({
+      data: { values: [{ n: pool.plateau.low, n2: pool.plateau.high, series: PLATEAU_LABEL }] },
+      mark: { type: 'rect', opacity: 0.18 },
+      encoding: { x, x2: { field: 'n2' }, color },
+    });
+  }
   if (usl !== null) {
     const curve = usl.curve.map((p) => ({ ...p, series: '95% band' }));
     layer.push({
@@ -343,6 +362,15 @@ function throughputChart(pool: PoolSizeData): ChartSpec {
         : { type: 'point', filled: true, size: 50 },
     encoding: { x, y, color, ...shape },
   });
+  if (hasOutliers) {
+    layer.push({
+      data: {
+        values: pool.outliers.map((r) => ({ n: r.n, throughput: r.throughput, series: OUTLIER_LABEL })),
+      },
+      mark: { type: 'point', size: 70, strokeWidth: 2 },
+      encoding: { x, y, color, ...shape },
+    });
+  }
   if (hasExcluded) {
     layer.push({
       data: {
@@ -358,18 +386,25 @@ function throughputChart(pool: PoolSizeData): ChartSpec {
     ? `Look for where throughput stops rising as ${pool.knob} grows; crosses are invalid trials, left out of the line.`
     : usl === null
       ? `Look for where throughput stops rising as the pool grows; too few sizes were measured for a USL fit${pool.recommended === null ? '' : `, and the rule marks the recommended size ${pool.recommended}`}.`
-      : `Look for the knee where the fitted curve flattens${pool.recommended === null ? '' : ` (marked at the recommended size, ${pool.recommended})`}: past it more connections add little throughput, and the shaded band is the fit's 95% range over ${usl.resamples} bootstrap refits${usl.quality === 'poor' ? `; the fit is poor (${usl.reason}), so the measured plateau decided` : ''}.`;
+      : `Look for the knee where the fitted curve flattens${pool.recommended === null ? '' : ` (marked at the recommended size, ${pool.recommended})`}: past it more connections add little throughput, and the shaded band is the fit's 95% range over ${usl.resamples} bootstrap refits${usl.quality === 'poor' ? ` (a poor fit: ${usl.reason})` : ''}.`;
+  // One sentence in all: the additions join the caption before its full stop.
+  const plateauCaption =
+    pool.plateau === null
+      ? ''
+      : `; the light box spans the plateau the equivalence test found (${pool.plateau.low}–${pool.plateau.high}), and the recommendation is the smallest size in it whose pool keeps headroom at peak`;
+  const outlierCaption = hasOutliers ? `; red marks are outliers, re-run once and left out of the means` : '';
   const through = pool.sizes.map((s) => s.throughput);
   return {
     id: pool.ids.throughput,
     title: pool.titles.throughput,
-    caption,
+    caption: `${caption.replace(/\.$/, '')}${plateauCaption}${outlierCaption}.`,
     description:
       `Chart of throughput in requests per second against ${pool.pool === null ? pool.knob : `pool size ${pool.knob} for pool ${pool.pool}`}` +
       (through.length === 0
         ? '; no completed trial'
         : `, from ${fmt(Math.min(...through))} to ${fmt(Math.max(...through))} req/s over ${pool.sizes.length} sizes`) +
       (usl === null ? '' : `; USL fit with R² ${usl.rSquared.toFixed(3)} and its 95% bootstrap band`) +
+      (pool.plateau === null ? '' : `; plateau ${pool.plateau.low}–${pool.plateau.high}`) +
       (pool.recommended === null ? '' : `; recommended size ${pool.recommended}`) +
       (pool.kneedle === null || pool.pool === null ? '' : `; Kneedle knee ${pool.kneedle}`) +
       (pool.coresRule === null ? '' : `; ${pool.coresRule.text}`) +

@@ -1,7 +1,7 @@
 import { type PointStats, pointStats } from '../analysis/point-stats.ts';
 import type { PoolDefinition } from '../config/schema.ts';
 import type { KnobValues } from '../results/trial.ts';
-import type { Point, Session } from './session.ts';
+import type { MethodSession, Point } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
 import { steadyScenario } from './step-scenarios.ts';
 
@@ -22,17 +22,30 @@ export function poolKnobText(pool: PoolDefinition, knobs: KnobValues): string {
 }
 
 /**
+ * Repetitions of the steady-rate reference points (steps 2 and 3): two, since an open model at a modest
+ * rate varies little, and step 4 needs the time more.
+ */
+export function referenceRepetitions(session: Pick<MethodSession, 'repetitions'>): number {
+  return Math.min(2, session.repetitions);
+}
+
+/**
  * Step 2: pooling with conservative defaults. The knobs are the target's current settings where the
  * config gives them, else the library's defaults (node-postgres: max 10, idle 10 s, and a 5 s connect
  * timeout instead of its wait-forever default); measured at the configured steady rate.
  */
 export async function baseline(
-  session: Session,
+  session: MethodSession,
   pool: PoolDefinition,
   knobs: KnobValues,
 ): Promise<BaselineOutcome> {
   const scenario = steadyScenario(session.plan);
-  const point = await session.point({ step: stepIds.baseline, knobs, scenario });
+  const point = await session.point({
+    step: stepIds.baseline,
+    knobs,
+    scenario,
+    repetitions: referenceRepetitions(session),
+  });
   const size = knobs[pool.knobs.size];
   const stats = pointStats(point.completed, typeof size === 'number' ? size : undefined);
   return {

@@ -1,7 +1,7 @@
 import { pointStats } from '../analysis/point-stats.ts';
 import type { PoolDefinition } from '../config/schema.ts';
 import type { KnobValues } from '../results/trial.ts';
-import type { Session } from './session.ts';
+import type { MethodSession } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
 import { steadyScenario } from './step-scenarios.ts';
 
@@ -24,7 +24,7 @@ export function rankPools(ranked: readonly RankedPool[]): RankedPool[] {
  * pools by traffic share x the change in p99.
  */
 export async function identifyCriticalPool(
-  session: Session,
+  session: MethodSession,
   knobs: KnobValues,
 ): Promise<{ order: PoolDefinition[]; report: StepReport }> {
   const { pools } = session.plan;

@@ -2,7 +2,7 @@ import { type PointStats, pointStats } from '../analysis/point-stats.ts';
 import { acceptableChurn, churnTolerance, gapMultiple } from '../analysis/thresholds.ts';
 import type { KnobDefinition, PoolDefinition } from '../config/schema.ts';
 import type { KnobValues } from '../results/trial.ts';
-import type { Session } from './session.ts';
+import type { MethodSession } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
 import { idleGapsScenario } from './step-scenarios.ts';
 
@@ -65,7 +65,7 @@ export function chooseIdleTimeout(
  * idle timeout against connection churn (connections opened per second) and latency.
  */
 export async function idleTimeout(
-  session: Session,
+  session: MethodSession,
   pool: PoolDefinition,
   knobs: KnobValues,
 ): Promise<{ timeoutMs: number | undefined; candidates: IdleCandidate[]; report: StepReport }> {
@@ -92,7 +92,8 @@ export async function idleTimeout(
   const knob = session.plan.target.knobs[knobName];
   const scenario = idleGapsScenario(session.plan);
   const gapMs = scenario.arrival.idleMs;
-  const repetitions = session.plan.config.quick ? 1 : Math.min(2, session.repetitions);
+  // Churn is a count of connections opened, steady from run to run: one trial per timeout tells it.
+  const repetitions = 1;
   const never = knob?.min === 0 ? 0 : (knob?.max ?? 3_600_000);
   const measure = async (timeoutMs: number): Promise<IdleCandidate> => {
     const point = await session.point({

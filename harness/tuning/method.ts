@@ -2,8 +2,11 @@ import { seededRandom } from '../../scenarios/schedule.ts';
 import { bootstrapMedian } from '../analysis/bootstrap.ts';
 import { type FleetBudget, type FleetBudgetInput, fleetBudget } from '../analysis/fleet-budget.ts';
 import { diagnoseKeepAlive, safeKeepAliveMs } from '../analysis/keep-alive.ts';
+import type { PlateauAnalysis } from '../analysis/plateau.ts';
 import { type PointStats, pointStats } from '../analysis/point-stats.ts';
+import { recommendationUncertainty, recommendSize } from '../analysis/pool-size.ts';
 import { type PoolSettings, snippetsFor } from '../analysis/snippets.ts';
+import { utilisationAlert } from '../analysis/thresholds.ts';
 import {
   capIdleTimeout,
   connectTimeout,
@@ -14,34 +17,64 @@ import {
 import { databaseMaxConnections } from '../config/plan.ts';
 import type { KnobDefinition, PoolDefinition } from '../config/schema.ts';
 import { isMeasured, type KnobValues, type TrialResult } from '../results/trial.ts';
-import { baseline } from './baseline.ts';
-import { growPool } from './grow-pool.ts';
+import { baseline, referenceRepetitions } from './baseline.ts';
+import { calibrate, calibrationTrials } from './calibrate.ts';
+import {
+  expectedGrowTrials,
+  growPool,
+  growReport,
+  repetitionRules,
+  type SizeChoice,
+  sizeAnalysis,
+} from './grow-pool.ts';
 import { identifyCriticalPool } from './identify-critical-pool.ts';
 import { idleTimeout, inKnobUnit, knobMs } from './idle-timeout.ts';
-import type { KnobRecommendation, KnobRole, MethodOutcome, PoolRecommendation } from './outcome.ts';
-import { peakLoad } from './peak-load.ts';
-import type { Session } from './session.ts';
+import type {
+  KnobRecommendation,
+  KnobRole,
+  MethodOutcome,
+  PoolRecommendation,
+  SizeAnalysis,
+} from './outcome.ts';
+import {
+  largerPoolWouldHelp,
+  neededSize,
+  nextCandidate,
+  type PeakOutcome,
+  peakReport,
+  validateAtPeak,
+} from './peak-load.ts';
+import type { MethodSession } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
-import { peakScenario } from './step-scenarios.ts';
+import { burstScenario, peakScenario } from './step-scenarios.ts';
 import { watchImpact } from './watch-impact.ts';
 
+/** Candidates step 6 validates at most before it settles (each costs a peak and a burst point). */
+export const MAX_VALIDATIONS = 3;
+
 /**
- * Runs the seven-step method: identify the critical pool (1), then for each pool in that order (7):
- * baseline (2), grow the pool (4), idle timeout (5), peak load (6), and finally watch the impact (3)
- * of the settings chosen against the baseline.
+ * Runs the seven-step method: calibrate the machine's noise (0), identify the critical pool (1), then
+ * for each pool in that order (7): baseline (2), grow the pool (4), idle timeout (5), peak load (6,
+ * which may send the choice back to step 4's next candidate), and finally watch the impact (3) of the
+ * settings chosen against the baseline.
  */
-export async function runMethod(session: Session): Promise<MethodOutcome> {
+export async function runMethod(session: MethodSession): Promise<MethodOutcome> {
   const { plan } = session;
   let knobs: KnobValues = { ...plan.knobs };
+  session.expect(calibrationTrials(plan.config.quick) + plan.pools.length * expectedTrialsPerPool(session));
+  const calibration = await calibrate(session, knobs);
   const identified = await identifyCriticalPool(session, knobs);
-  const steps: StepReport[] = [identified.report];
+  const steps: StepReport[] = [calibration.report, identified.report];
   const recommendations: PoolRecommendation[] = [];
+  const sizes: SizeAnalysis[] = [];
   for (const [index, pool] of identified.order.entries()) {
     if (session.aborted) break;
-    session.expect((identified.order.length - index) * expectedTrialsPerPool(session));
-    const result = await tunePool(session, pool, knobs);
+    const later = (identified.order.length - index - 1) * expectedTrialsPerPool(session);
+    session.expect(expectedTrialsPerPool(session) + later);
+    const result = await tunePool(session, pool, knobs, calibration.noise.throughputs, later);
     steps.push(...result.steps);
     recommendations.push(result.recommendation);
+    if (result.sizes !== undefined) sizes.push(result.sizes);
     knobs = result.knobs;
   }
   steps.push({
@@ -57,23 +90,92 @@ export async function runMethod(session: Session): Promise<MethodOutcome> {
       : 'every pool tuned; later pools were tuned with the earlier ones already at their recommended settings',
     trials: [],
   });
-  return { steps: steps.sort((a, b) => a.step - b.step), recommendations };
+  return {
+    steps: steps.sort((a, b) => a.step - b.step),
+    recommendations,
+    noise: calibration.noise,
+    sizes,
+  };
 }
 
 /**
- * About how many trials one pool takes: baseline, ~9 sizes, peak and burst, impact (each repeated),
- * four idle timeouts and one peak probe. The search is adaptive, so this is for the progress ETA only.
+ * About how many trials one pool takes: the baseline and impact points, step 4's search, four idle
+ * timeouts, the timeout probe, and a peak and a burst point for one and a half candidates on average.
+ * The search is adaptive, so this is for the progress count and ETA only.
  */
-export function expectedTrialsPerPool(session: Pick<Session, 'repetitions' | 'plan'>): number {
-  const idleRepetitions = session.plan.config.quick ? 1 : Math.min(2, session.repetitions);
-  return session.repetitions * 13 + 4 * idleRepetitions + 1;
+export function expectedTrialsPerPool(session: Pick<MethodSession, 'repetitions' | 'plan'>): number {
+  const reference = 2 * referenceRepetitions(session);
+  const validation = Math.ceil(1.5 * 2 * session.repetitions);
+  return reference + expectedGrowTrials(repetitionRules(session)) + 4 + 1 + validation;
+}
+
+/** Which size to settle on after step 6's validations (pure); see {@link recommendSize}. */
+export function settleSize(
+  plateau: PlateauAnalysis | undefined,
+  validations: readonly PeakOutcome[],
+  margin: number,
+  calibration: readonly number[],
+  seed: number,
+  repetitions: number,
+): SizeChoice {
+  const last = validations.at(-1);
+  const recommended = last?.size ?? (plateau === undefined ? undefined : recommendSize(plateau, []));
+  const failed = validations
+    .filter((v) => largerPoolWouldHelp(v) && v.size !== undefined && v.size !== recommended)
+    .map((v) => v.size as number);
+  const held = last?.checks.every((check) => check.pass);
+  const stillFull = last !== undefined && largerPoolWouldHelp(last);
+  const needed = stillFull && last !== undefined ? neededSize(last) : undefined;
+  const uncertainty =
+    plateau === undefined || recommended === undefined
+      ? undefined
+      : recommendationUncertainty(
+          plateau,
+          { margin, calibration, repetitions },
+          failed,
+          recommended,
+          seededRandom(seed),
+        );
+  const tried = validations
+    .map(
+      (v) =>
+        `${v.size}: ${v.checks.every((c) => c.pass) ? 'held' : largerPoolWouldHelp(v) ? 'pool too full' : 'failed, not for want of connections'}`,
+    )
+    .join(', then ');
+  const base = `the smallest size on the throughput plateau (the best, or shown equivalent to it within ±${((plateau?.margin ?? margin) * 100).toFixed(0)}% by TOST) whose pool use at the peak rate and in bursts stays under ${utilisationAlert * 100}% of max`;
+  const rule =
+    validations.length === 0
+      ? `${base}; not validated at peak`
+      : held
+        ? `${base}; validated at peak: ${tried}`
+        : stillFull
+          ? `${base}; no size on the plateau held (${tried})${needed === undefined ? '' : `: the load would need about ${needed}`}`
+          : `${base}; validated at peak: ${tried} (a larger pool would not fix what failed)`;
+  return {
+    recommended,
+    validations: validations.map((v) => ({
+      n: v.size ?? 0,
+      passed: v.checks.every((c) => c.pass),
+      needed: neededSize(v) ?? null,
+    })),
+    uncertainty,
+    needed,
+    rule,
+  };
 }
 
 async function tunePool(
-  session: Session,
+  session: MethodSession,
   pool: PoolDefinition,
   current: KnobValues,
-): Promise<{ steps: StepReport[]; recommendation: PoolRecommendation; knobs: KnobValues }> {
+  calibration: readonly number[],
+  laterTrials: number,
+): Promise<{
+  steps: StepReport[];
+  recommendation: PoolRecommendation;
+  knobs: KnobValues;
+  sizes?: SizeAnalysis;
+}> {
   const { plan } = session;
   const { tuning } = plan.config;
   const knobDef = (name: string | undefined) => (name === undefined ? undefined : plan.target.knobs[name]);
@@ -81,36 +183,17 @@ async function tunePool(
   const checks: string[] = [];
   let budgetFigures: (FleetBudget & FleetBudgetInput) | undefined;
   const firstTrial = session.trials.length;
+  const afterGrow =
+    expectedTrialsPerPool(session) -
+    2 * referenceRepetitions(session) -
+    expectedGrowTrials(repetitionRules(session));
 
   const base = await baseline(session, pool, current);
-  const grow = await growPool(session, pool, current);
-  let knobs: KnobValues = { ...current };
-  if (grow.recommended !== undefined) {
-    knobs = { ...knobs, [pool.knobs.size]: grow.recommended };
-    recs.push({
-      role: 'size',
-      knob: pool.knobs.size,
-      value: grow.recommended,
-      unit: '',
-      ...(grow.interval === undefined ? {} : { interval: grow.interval }),
-      rule: grow.rule,
-      evidence: grow.report.trials,
-    });
-    const maxConnections = databaseMaxConnections(plan.target);
-    if (maxConnections !== undefined) {
-      const input = {
-        instances: tuning.instances,
-        poolMax: grow.recommended,
-        reserve: plan.config.reserveConnections,
-        maxConnections,
-      };
-      const budget = fleetBudget(input);
-      budgetFigures = { ...input, ...budget };
-      checks.push(
-        `fleet budget: ${tuning.instances} instance(s) x ${grow.recommended} + reserve ${plan.config.reserveConnections} = ${budget.needed} of max_connections ${maxConnections}: ${budget.fits ? `fits (headroom ${budget.headroom})` : `does NOT fit: at most ${budget.maxPoolPerInstance} per instance`}`,
-      );
-    }
-  }
+  const grow = await growPool(session, pool, current, { calibration, laterTrials: afterGrow + laterTrials });
+  const sizeKnob = pool.knobs.size;
+  const candidates = grow.plateau?.plateau ?? [];
+  const first = grow.plateau === undefined ? undefined : recommendSize(grow.plateau, []);
+  let knobs: KnobValues = first === undefined ? { ...current } : { ...current, [sizeKnob]: first };
 
   const idle = await idleTimeout(session, pool, knobs);
   const idleKnob = pool.knobs.idleTimeout;
@@ -137,8 +220,10 @@ async function tunePool(
     );
   }
 
-  // Timeouts come from a probe at the peak rate with the size and idle timeout chosen so far (acquire
-  // wait p99, response p99.9); step 6 then validates the complete settings at peak and in bursts.
+  // Timeouts come from a probe at the peak rate with the first candidate and the idle timeout (acquire
+  // wait p99, response p99.9); step 6 then validates the complete settings at peak and in bursts, moving
+  // to the next candidate on the plateau while the pool runs too full.
+  session.expect(afterGrow - 4 + laterTrials);
   const probe = await session.point({
     step: stepIds.peak,
     knobs,
@@ -157,17 +242,77 @@ async function tunePool(
     knobs = { ...knobs, [knob]: inKnobUnit(choice.ms, knobDef(knob)) };
     recs.push(timeoutRec(role, knob, choice.ms, choice.rule, probeTrials, knobDef(knob)?.unit));
   }
-  const validated = await peakLoad(session, pool, knobs);
-  const peakStep = {
-    ...validated,
-    report: {
-      ...validated.report,
-      saw: [
-        `probe at the peak rate (sets the timeouts): acquire wait p99 ${probeStats?.acquireWaitP99Ms?.toFixed(1) ?? '?'} ms, p99.9 ${probeStats?.p999.toFixed(1) ?? '?'} ms`,
-        ...validated.report.saw,
-      ],
-      trials: [...probeTrials, ...validated.report.trials],
-    },
+  const validations: PeakOutcome[] = [];
+  let candidate = first;
+  do {
+    const tried = candidate === undefined ? knobs : { ...knobs, [sizeKnob]: candidate };
+    const validation = await validateAtPeak(session, pool, tried);
+    validations.push(validation);
+    if (!largerPoolWouldHelp(validation) || candidate === undefined) break;
+    candidate = nextCandidate(candidates, candidate, neededSize(validation));
+    if (candidate !== undefined)
+      session.log(
+        `pool ${pool.name}: ${sizeKnob}=${validation.size} ran too full at peak; validating ${sizeKnob}=${candidate}`,
+      );
+  } while (candidate !== undefined && validations.length < MAX_VALIDATIONS && !session.aborted);
+  const choice = settleSize(
+    grow.plateau,
+    validations,
+    tuning.minGain,
+    calibration,
+    plan.config.seed,
+    grow.rules.repetitions.base,
+  );
+  const sizes = sizeAnalysis(pool, grow, choice);
+  const growStep = growReport(pool, grow, sizes, tuning.concurrency);
+  if (choice.recommended !== undefined) {
+    knobs = { ...knobs, [sizeKnob]: choice.recommended };
+    const plateauRange =
+      sizes.plateau.length === 0
+        ? undefined
+        : { low: sizes.plateau[0] as number, high: sizes.plateau.at(-1) as number };
+    recs.unshift({
+      role: 'size',
+      knob: sizeKnob,
+      value: choice.recommended,
+      unit: '',
+      ...(choice.uncertainty === undefined
+        ? {}
+        : { interval: { low: choice.uncertainty.low, high: choice.uncertainty.high } }),
+      ...(plateauRange === undefined ? {} : { plateau: plateauRange }),
+      rule: choice.rule,
+      evidence: [...growStep.trials, ...validations.flatMap((v) => v.trials)],
+    });
+    const maxConnections = databaseMaxConnections(plan.target);
+    if (maxConnections !== undefined) {
+      const input = {
+        instances: tuning.instances,
+        poolMax: choice.recommended,
+        reserve: plan.config.reserveConnections,
+        maxConnections,
+      };
+      const budget = fleetBudget(input);
+      budgetFigures = { ...input, ...budget };
+      checks.push(
+        `fleet budget: ${tuning.instances} instance(s) x ${choice.recommended} + reserve ${plan.config.reserveConnections} = ${budget.needed} of max_connections ${maxConnections}: ${budget.fits ? `fits (headroom ${budget.headroom})` : `does NOT fit: at most ${budget.maxPoolPerInstance} per instance`}`,
+      );
+    }
+  }
+  const final = validations.at(-1);
+  const peakStep = peakReport(
+    pool,
+    knobs,
+    { peak: peakScenario(plan).description, burst: burstScenario(plan).description },
+    validations,
+    validations.length > 1 ? choice.rule.slice(choice.rule.lastIndexOf(';') + 2) : '',
+  );
+  const peakWithProbe: StepReport = {
+    ...peakStep,
+    saw: [
+      `probe at the peak rate (sets the timeouts) at ${sizeKnob}=${String(knobs[sizeKnob])}: acquire wait p99 ${probeStats?.acquireWaitP99Ms?.toFixed(1) ?? '?'} ms, p99.9 ${probeStats?.p999.toFixed(1) ?? '?'} ms`,
+      ...peakStep.saw,
+    ],
+    trials: [...probeTrials, ...peakStep.trials],
   };
   const impact = await watchImpact(session, pool, base.stats, knobs);
   const keepAlive = keepAliveFindings(session.trials.slice(firstTrial), pool, (name) => knobDef(name));
@@ -179,24 +324,26 @@ async function tunePool(
   const numeric = Object.fromEntries(
     Object.entries(knobs).filter((e): e is [string, number] => typeof e[1] === 'number'),
   );
-  const peak: PointStats | undefined = validated.peak;
+  const finalChecks = final?.checks ?? [];
+  const peak: PointStats | undefined = final?.peak;
   return {
-    steps: [base.report, impact.report, grow.report, idle.report, peakStep.report],
+    steps: [base.report, impact.report, growStep, idle.report, peakWithProbe],
     knobs,
+    ...(grow.plateau === undefined ? {} : { sizes }),
     recommendation: {
       pool: pool.name,
       library: pool.library,
       knobs: recs,
-      ...(peak === undefined
+      ...(peak === undefined || final === undefined
         ? {}
-        : { expectedAtPeak: expectedAtPeak(peak, validated.peakTrials, plan.config.seed) }),
-      peakChecksPassed: peakStep.checks.every((check) => check.pass),
-      peakChecks: peakStep.checks,
+        : { expectedAtPeak: expectedAtPeak(peak, final.peakTrials, plan.config.seed) }),
+      peakChecksPassed: finalChecks.every((check) => check.pass),
+      peakChecks: finalChecks,
       ...(budgetFigures === undefined ? {} : { fleetBudget: budgetFigures }),
       keepAlive,
       checks: [
         ...checks,
-        ...peakStep.checks.map((check) => `${check.pass ? 'pass' : 'FAIL'} ${check.name}: ${check.detail}`),
+        ...finalChecks.map((check) => `${check.pass ? 'pass' : 'FAIL'} ${check.name}: ${check.detail}`),
       ],
       snippets: snippetsFor(pool.library, settings, env, numeric),
     },

@@ -1,6 +1,8 @@
 // The method's outcome as data: what `analysis.json` holds and the report reads. Types only, so the
 // report depends on what the method decided without depending on how it ran.
 import type { FleetBudget, FleetBudgetInput } from '../analysis/fleet-budget.ts';
+import type { SizeEvidence } from '../analysis/plateau.ts';
+import type { RecommendationUncertainty } from '../analysis/pool-size.ts';
 import type { Snippet } from '../analysis/snippets.ts';
 import type { PoolDefinition } from '../config/schema.ts';
 import type { StepReport } from './step.ts';
@@ -17,7 +19,7 @@ export interface PeakCheck {
   readonly threshold?: number;
   readonly observed?: number;
   readonly unit: string;
-  /** The trials the check was made on (filled in by {@link peakLoad}). */
+  /** The trials the check was made on (filled in by step 6). */
   readonly trials?: readonly string[];
 }
 
@@ -30,8 +32,13 @@ export interface KnobRecommendation {
   readonly knob: string;
   readonly value: number;
   readonly unit: string;
-  /** 95% bootstrap interval over repetitions, where the rule allows one. */
+  /**
+   * The choice's own uncertainty, where the rule allows one: for the pool size, the 2.5%–97.5% range of
+   * the sizes the rule picks when the repetitions are resampled.
+   */
   readonly interval?: { readonly low: number; readonly high: number };
+  /** Pool size only: the plateau's range, sizes that give the best's throughput within the margin. */
+  readonly plateau?: { readonly low: number; readonly high: number };
   readonly rule: string;
   readonly evidence: readonly string[];
 }
@@ -65,4 +72,92 @@ export interface PoolRecommendation {
 export interface MethodOutcome {
   readonly steps: readonly StepReport[];
   readonly recommendations: readonly PoolRecommendation[];
+  /** The calibration's measure of the machine's noise, when it ran. */
+  readonly noise?: NoiseCalibration;
+  /** Step 4's analysis per pool: what the report draws and states, never recomputed there. */
+  readonly sizes?: readonly SizeAnalysis[];
+}
+
+/** The machine's run-to-run noise, from back-to-back trials at one setting. */
+export interface NoiseCalibration {
+  readonly throughputs: readonly number[];
+  /** Coefficient of variation of their throughput; null with fewer than two. */
+  readonly cv: number | null;
+  /** The smallest relative difference between two sizes of `repetitions` trials this noise lets a test find. */
+  readonly resolvable: number | null;
+  readonly repetitions: number;
+}
+
+/** The USL curve fitted to every kept repetition of step 4, with its bootstrap band on a grid of sizes. */
+export interface UslBand {
+  readonly quality: 'good' | 'poor';
+  /** Why the fit is poor; null when it is good. */
+  readonly reason: string | null;
+  readonly rSquared: number;
+  readonly lambda: number;
+  readonly sigma: number;
+  readonly kappa: number;
+  /** N* where the curve peaks (Infinity without a coherency cost). */
+  readonly peakN: number;
+  /** The fitted throughput and the 2.5% / 97.5% quantiles of the refitted curves at each grid size. */
+  readonly curve: readonly {
+    readonly n: number;
+    readonly fit: number;
+    readonly low: number;
+    readonly high: number;
+  }[];
+  /** Bootstrap refits behind the band. */
+  readonly resamples: number;
+}
+
+/** One size of step 4 as recorded. */
+export interface SizeRecord extends SizeEvidence {
+  readonly phase: 'geometric' | 'refine';
+}
+
+/** Step 4's analysis for one pool, and how step 6's headroom checks shaped the choice. */
+export interface SizeAnalysis {
+  readonly pool: string;
+  readonly knob: string;
+  readonly sizes: readonly SizeRecord[];
+  /** The size with the highest mean throughput. */
+  readonly best: number | null;
+  /** Sizes shown equivalent to the best within ±margin (TOST), with the best: ascending. */
+  readonly plateau: readonly number[];
+  /** Sizes the test left undecided at the repetition cap. */
+  readonly undecided: readonly number[];
+  /** The equivalence margin used: `tuning.minGain`, widened to the machine's resolvable difference. */
+  readonly margin: number;
+  /** The configured margin (`tuning.minGain`). */
+  readonly requestedMargin: number;
+  /** The smallest difference two sizes of the base repetitions can show at the pooled noise. */
+  readonly resolvable: number | null;
+  /** The pooled relative noise the test used. */
+  readonly noise: { readonly cv: number; readonly df: number } | null;
+  readonly fit: UslBand | null;
+  /** The knee by Kneedle on the fitted curve (log x), and by the marginal-gain rule on the medians. */
+  readonly kneedle: number | null;
+  readonly marginalKnee: number | null;
+  /** Sizes validated at peak in order, and whether each held (pool use and SLO). */
+  readonly validations: readonly {
+    readonly n: number;
+    readonly passed: boolean;
+    readonly needed: number | null;
+  }[];
+  /** The recommended size; null when none could be chosen. */
+  readonly recommended: number | null;
+  /** How the recommendation moves when the repetitions are resampled. */
+  readonly uncertainty: RecommendationUncertainty | null;
+  /** When no validated size held: the size the load would need, by its demand (null when unknown). */
+  readonly needed: number | null;
+  /** How the repetitions were ordered, and what the restarts cost. */
+  readonly order: {
+    readonly blocks: number;
+    readonly trials: number;
+    /** Trials that followed a change of this pool's size (its service restarted before them). */
+    readonly restarts: number;
+    readonly description: string;
+  };
+  readonly stoppedBy: string;
+  readonly why: string;
 }

@@ -4,7 +4,7 @@ import type { PoolDefinition } from '../config/schema.ts';
 import type { KnobValues, TrialResult } from '../results/trial.ts';
 import { poolKnobText } from './baseline.ts';
 import type { PeakCheck } from './outcome.ts';
-import type { Session } from './session.ts';
+import type { MethodSession } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
 import { burstScenario, peakScenario } from './step-scenarios.ts';
 
@@ -47,37 +47,86 @@ export function peakChecks(
       unit: 'ratio',
     },
   ];
-  if (stats.utilisationMax !== undefined) {
+  const sustained = stats.utilisationP90 ?? stats.utilisationMax;
+  if (sustained !== undefined) {
+    const highest =
+      stats.utilisationMax === undefined
+        ? ''
+        : `, highest sample ${(stats.utilisationMax * 100).toFixed(0)}%`;
     checks.push({
       name: `${scenario}: pool use < ${utilisationAlert * 100}% of max`,
-      pass: stats.utilisationMax < utilisationAlert,
-      detail: `pool use peaked at ${(stats.utilisationMax * 100).toFixed(0)}% of max`,
+      pass: sustained < utilisationAlert,
+      detail: `pool use ${(sustained * 100).toFixed(0)}% of max (90th percentile of the samples${highest})`,
       scenario,
       metric: 'poolUse',
       threshold: utilisationAlert,
-      observed: stats.utilisationMax,
+      observed: sustained,
       unit: 'ratio',
     });
   }
   return checks;
 }
 
-/** What step 6 measured at peak. */
+/** What step 6 measured at one candidate size. */
 export interface PeakOutcome {
+  /** The pool size validated, when the pool has a numeric size. */
+  readonly size: number | undefined;
   readonly peak: PointStats | undefined;
   readonly burst: PointStats | undefined;
   readonly checks: readonly PeakCheck[];
   /** The trials at the peak rate (not the bursts): what the expected figures come from. */
   readonly peakTrials: readonly TrialResult[];
-  readonly report: StepReport;
+  /** Every trial of the validation, peak then bursts. */
+  readonly trials: readonly string[];
 }
 
 /**
- * Step 6: test under peak load with the recommended settings: the open model at the configured peak
- * rate, and bursts above it. Checks the SLO and that the pool stays under 80% of its maximum.
+ * True when a failed check is one a larger pool would fix: pool use over the alert line, or the SLO
+ * missed while the pool was that full (requests queued for a connection). Pure.
  */
-export async function peakLoad(
-  session: Session,
+export function largerPoolWouldHelp(outcome: Pick<PeakOutcome, 'checks'>): boolean {
+  const full = outcome.checks.some((check) => check.metric === 'poolUse' && !check.pass);
+  const poolBusy = outcome.checks.some(
+    (check) => check.metric === 'poolUse' && (check.observed ?? 0) >= utilisationAlert,
+  );
+  const slo = outcome.checks.some(
+    (check) => (check.metric === 'p99' || check.metric === 'errorRate') && !check.pass,
+  );
+  return full || (slo && poolBusy);
+}
+
+/**
+ * The size the peak and burst loads would need for pool use to stay under the alert line, from the
+ * connections they wanted (in use + waiting, 90th percentile). Undefined without pool figures. Pure.
+ */
+export function neededSize(outcome: Pick<PeakOutcome, 'peak' | 'burst'>): number | undefined {
+  const wanted = [outcome.peak?.demandP90, outcome.burst?.demandP90].filter(
+    (value): value is number => value !== undefined,
+  );
+  return wanted.length === 0 ? undefined : Math.ceil(Math.max(...wanted) / utilisationAlert);
+}
+
+/**
+ * The next size to validate after `failed` did not hold: the smallest candidate above it that reaches
+ * toward what the load needed (at most twice the failed size, since a full pool overstates its need).
+ * Undefined when no candidate is larger. Pure.
+ */
+export function nextCandidate(
+  candidates: readonly number[],
+  failed: number,
+  needed: number | undefined,
+): number | undefined {
+  const larger = candidates.filter((n) => n > failed);
+  const aim = Math.min(needed ?? 0, 2 * failed);
+  return larger.find((n) => n >= aim) ?? larger.at(-1);
+}
+
+/**
+ * Step 6 at one candidate: the open model at the configured peak rate, and bursts above it, with the
+ * SLO and headroom checks (pool use under 80% of its maximum).
+ */
+export async function validateAtPeak(
+  session: MethodSession,
   pool: PoolDefinition,
   knobs: KnobValues,
 ): Promise<PeakOutcome> {
@@ -101,24 +150,43 @@ export async function peakLoad(
       trials: ids(burstPoint.trials),
     })),
   ];
-  const failed = checks.filter((check) => !check.pass);
   return {
+    size: poolSize,
     peak,
     burst,
     checks,
     peakTrials: peakPoint.trials,
-    report: {
-      step: 6,
-      id: stepIds.peak,
-      title: 'Test under peak load',
-      pool: pool.name,
-      tried: `${poolKnobText(pool, knobs)}; ${peakRun.description}; ${burstRun.description}`,
-      saw: checks.map((check) => `${check.pass ? 'pass' : 'FAIL'} ${check.name}: ${check.detail}`),
-      decided:
-        failed.length === 0
-          ? 'the recommended settings hold at peak'
-          : `${failed.length} check(s) failed at peak: ${failed.map((c) => c.name).join('; ')}`,
-      trials: [...peakPoint.trials, ...burstPoint.trials].map((trial) => trial.id),
-    },
+    trials: [...ids(peakPoint.trials), ...ids(burstPoint.trials)],
+  };
+}
+
+/** Step 6's report over every candidate validated, in order (pure). */
+export function peakReport(
+  pool: PoolDefinition,
+  knobs: KnobValues,
+  scenarios: { readonly peak: string; readonly burst: string },
+  validations: readonly PeakOutcome[],
+  conclusion: string,
+): StepReport {
+  const last = validations.at(-1);
+  const failed = (last?.checks ?? []).filter((check) => !check.pass);
+  const several = validations.length > 1;
+  return {
+    step: 6,
+    id: stepIds.peak,
+    title: 'Test under peak load',
+    pool: pool.name,
+    tried: `${poolKnobText(pool, knobs)}; ${scenarios.peak}; ${scenarios.burst}`,
+    saw: validations.flatMap((validation) =>
+      validation.checks.map(
+        (check) =>
+          `${several ? `${pool.knobs.size}=${validation.size}: ` : ''}${check.pass ? 'pass' : 'FAIL'} ${check.name}: ${check.detail}`,
+      ),
+    ),
+    decided:
+      failed.length === 0
+        ? `the recommended settings hold at peak${several ? ` (${conclusion})` : ''}`
+        : `${failed.length} check(s) failed at peak: ${failed.map((c) => c.name).join('; ')}${conclusion === '' ? '' : `; ${conclusion}`}`,
+    trials: validations.flatMap((validation) => validation.trials),
   };
 }

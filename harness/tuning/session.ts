@@ -29,12 +29,36 @@ export interface PointRequest {
   readonly repetitions?: number;
 }
 
+/** What the method's steps need from a run: measuring, and telling the user what comes next. */
+export interface MethodSession {
+  readonly plan: Plan;
+  /** Repetitions each point gets unless it asks otherwise. */
+  readonly repetitions: number;
+  /** True once SIGINT/SIGTERM arrived: steps stop asking for points. */
+  readonly aborted: boolean;
+  /** Every trial of the run so far, in order. */
+  readonly trials: readonly TrialResult[];
+  log(line: string): void;
+  /** Tells the progress display how many more trials are expected (the search is adaptive). */
+  expect(moreTrials: number): void;
+  facts(): Record<string, string | number>;
+  /** Measures one point: its repetitions back to back, an invalid one re-run once. */
+  point(request: PointRequest): Promise<Point>;
+  /** One trial of each request, in the order given (an invalid one re-run once at once). */
+  block(requests: readonly BlockRequest[]): Promise<TrialResult[]>;
+}
+
+/** One trial of a block: the point and the repetition it is. */
+export interface BlockRequest extends Omit<PointRequest, 'repetitions'> {
+  readonly repetition: number;
+}
+
 /**
  * A run in progress: the started target, the trial log and the drivers. Steps ask it for points; it
  * runs the trials (restarting only what the knobs change), appends each to disk as it finishes, and
  * re-runs an invalid trial once so a point is not lost to one bad moment of the generator.
  */
-export class Session {
+export class Session implements MethodSession {
   readonly plan: Plan;
   readonly trials: TrialResult[] = [];
   readonly #target: StartedTarget;
@@ -47,6 +71,8 @@ export class Session {
   /** Trials of an interrupted run being resumed, replayed in order instead of measured again. */
   readonly #previous: readonly TrialResult[];
   #restarts = 0;
+  /** The trials the progress display was told to expect: never below the trial being run. */
+  #expected = 0;
 
   constructor(options: {
     plan: Plan;
@@ -92,12 +118,27 @@ export class Session {
 
   /** Tells the progress display how many more trials are expected (the search is adaptive). */
   expect(moreTrials: number): void {
-    this.#progress.expect?.(this.trials.length + moreTrials);
+    this.#expected = this.trials.length + Math.max(0, moreTrials);
+    this.#progress.expect?.(this.#expected);
   }
 
   /** Facts about the running target (PostgreSQL version, max_connections, ...). */
   facts(): Record<string, string | number> {
     return this.#target.facts();
+  }
+
+  /** One trial per request in the given order; an invalid one is re-run once at once. Stops when aborted. */
+  async block(requests: readonly BlockRequest[]): Promise<TrialResult[]> {
+    const trials: TrialResult[] = [];
+    for (const request of requests) {
+      if (this.aborted) break;
+      const result = await this.trial(request, request.repetition);
+      trials.push(result);
+      if (result.status === 'invalid' && !this.aborted) {
+        trials.push(await this.trial(request, request.repetition));
+      }
+    }
+    return trials;
   }
 
   /** Measures one point: `repetitions` trials, an invalid one re-run once. Stops early when aborted. */
@@ -123,7 +164,7 @@ export class Session {
     };
   }
 
-  async trial(request: PointRequest, repetition: number): Promise<TrialResult> {
+  async trial(request: Omit<PointRequest, 'repetitions'>, repetition: number): Promise<TrialResult> {
     const index = this.trials.length;
     const driver = this.#drivers(request.scenario);
     const key: TrialKey = {
@@ -134,6 +175,11 @@ export class Session {
       driver: driver.name as DriverName,
       repetition,
     };
+    if (index + 1 > this.#expected) {
+      // The adaptive plan ran past its estimate: the count grows with it, never "57 of 48".
+      this.#expected = index + 1;
+      this.#progress.expect?.(this.#expected);
+    }
     const earlier = this.#previous[index];
     if (earlier !== undefined && sameTrial(earlier, key)) {
       // A resumed run asks for the same trials in the same order (the method is deterministic given

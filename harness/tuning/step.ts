@@ -1,6 +1,6 @@
 /** What one step of the tuning method tried, saw and decided: the evidence the report shows. */
 export interface StepReport {
-  /** 1..7, the step of the method. */
+  /** 1..7, the step of the method; 0 for the calibration that comes before it. */
   readonly step: number;
   /** Stable id, also recorded on each trial the step ran, e.g. `4-grow-pool`. */
   readonly id: string;
@@ -19,6 +19,7 @@ export interface StepReport {
 
 /** Step ids, so steps and trials agree on them. */
 export const stepIds = {
+  calibrate: '0-calibrate',
   identify: '1-identify-critical-pool',
   baseline: '2-baseline',
   impact: '3-watch-impact',

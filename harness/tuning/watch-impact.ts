@@ -1,8 +1,8 @@
 import { type PointStats, pointStats } from '../analysis/point-stats.ts';
 import type { PoolDefinition } from '../config/schema.ts';
 import type { KnobValues } from '../results/trial.ts';
-import { poolKnobText } from './baseline.ts';
-import type { Session } from './session.ts';
+import { poolKnobText, referenceRepetitions } from './baseline.ts';
+import type { MethodSession } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
 import { steadyScenario } from './step-scenarios.ts';
 
@@ -50,13 +50,18 @@ export function describeChange(change: Change): string {
  * so the comparison is like for like: error rate by kind and latency percentiles against step 2.
  */
 export async function watchImpact(
-  session: Session,
+  session: MethodSession,
   pool: PoolDefinition,
   baseline: PointStats | undefined,
   candidate: KnobValues,
 ): Promise<{ stats: PointStats | undefined; changes: Change[]; report: StepReport }> {
   const scenario = steadyScenario(session.plan);
-  const point = await session.point({ step: stepIds.impact, knobs: candidate, scenario });
+  const point = await session.point({
+    step: stepIds.impact,
+    knobs: candidate,
+    scenario,
+    repetitions: referenceRepetitions(session),
+  });
   const stats = pointStats(point.completed);
   const changes = baseline === undefined || stats === undefined ? [] : compareWithBaseline(baseline, stats);
   const worse = changes.filter((c) => c.figure.startsWith('error') && c.candidate > c.baseline);

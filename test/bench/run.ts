@@ -10,7 +10,10 @@ import { benchTuneTime } from './tune-time.ts';
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const benches = {
   drivers: ['harness autocannon vs raw autocannon CLI; arrival-rate CPU per 10k requests', benchDrivers],
-  search: ['adaptive pool search vs an exhaustive grid on http-pg', benchSearch],
+  search: [
+    'the default tune (x3, and with a CPU hog) against an exhaustive grid on http-pg: PF2, PF3, PF5',
+    benchSearch,
+  ],
   tune: ['wall time of pooltune tune and tune --quick', benchTuneTime],
   report: ['rendering every output of a 200-trial run, against the 2 s and 1.5 MB budgets', benchReport],
 } as const;

@@ -1,25 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { plateauStart } from '../../harness/analysis/plateau.ts';
+import { analysePlateau, type SizeRuns } from '../../harness/analysis/plateau.ts';
 
-describe('plateau start', () => {
-  it('finds the smallest size within the gain threshold of the best median', () => {
-    const points = [
-      { n: 4, throughputs: [400, 410, 390] },
-      { n: 8, throughputs: [800, 790, 810] },
-      { n: 12, throughputs: [980, 990, 1000] },
-      { n: 16, throughputs: [1000, 1010, 990] },
-    ];
-    expect(plateauStart(points, 0.05)).toBe(12);
-    expect(plateauStart(points, 0.25)).toBe(8);
+const runs = (n: number, values: readonly number[]): SizeRuns => ({
+  n,
+  runs: values.map((throughput, i) => ({ id: `t${n}-${i}`, throughput })),
+});
+
+describe('plateau by equivalence to the best', () => {
+  const sizes = [
+    runs(4, [1500, 1510, 1490]),
+    runs(8, [2980, 3010, 3000]),
+    runs(16, [3020, 2990, 3010]),
+    runs(32, [3000, 3025, 2985]),
+  ];
+
+  it('puts the sizes shown equivalent to the best on the plateau, and the rising part off it', () => {
+    const found = analysePlateau(sizes, { margin: 0.05, repetitions: 3 });
+    expect(found?.best).toBe(16);
+    expect(found?.plateau).toEqual([8, 16, 32]);
+    expect(found?.sizes.find((s) => s.n === 4)?.equivalence?.verdict).toBe('worse');
+    expect(found?.margin).toBe(0.05);
   });
 
-  it('does not let one lucky size on a flat plateau pull the start to the right', () => {
-    const rising = [1, 2, 4, 8].map((n) => ({ n, throughputs: [n * 110, n * 110] }));
-    const flat = [10, 12, 16, 21, 24, 32].map((n) => ({
-      n,
-      throughputs: n === 21 ? [1_090, 1_090] : [1_000, 1_000],
-    }));
-    // The best (1090 at 21) is noise: the plateau level is the median, 1000, and 10 is within 5% of it.
-    expect(plateauStart([...rising, ...flat], 0.05)).toBe(10);
+  it('widens the margin to what a noisy machine can resolve, and says so', () => {
+    const calibration = [2400, 3000, 3600];
+    const found = analysePlateau(sizes, { margin: 0.05, repetitions: 3, calibration });
+    expect(found?.resolvable).toBeGreaterThan(0.05);
+    expect(found?.margin).toBe(found?.resolvable);
+    expect(found?.requestedMargin).toBe(0.05);
+  });
+
+  it('leaves out a flagged outlier from the means and keeps it on record', () => {
+    const found = analysePlateau([...sizes, runs(12, [3000, 1400, 3005])], { margin: 0.05, repetitions: 3 });
+    const twelve = found?.sizes.find((s) => s.n === 12);
+    expect(twelve?.runs.map((r) => r.outlier)).toEqual([false, true, false]);
+    expect(twelve?.mean).toBe(3002.5);
+    expect(found?.plateau).toEqual([8, 12, 16, 32]);
   });
 });

@@ -66,7 +66,8 @@ describe('the charts of a real tune', () => {
   it('takes the throughput curves from the grow step only', () => {
     const pool = data.poolSize[0];
     const growIds = new Set(growStep()?.trials);
-    const plotted = pool?.repetitions.map((r) => r.trialId) ?? [];
+    // Repetitions and the outliers the analysis flagged, drawn apart: every grow trial, once.
+    const plotted = [...(pool?.repetitions ?? []), ...(pool?.outliers ?? [])].map((r) => r.trialId);
     expect(plotted).toHaveLength(growIds.size);
     expect(plotted.every((id) => growIds.has(id))).toBe(true);
     expect(pool?.sizes.map((s) => s.n)).toEqual([1, 2, 4, 6, 7, 8, 12, 16, 32]);
@@ -269,35 +270,41 @@ describe('charts without their data', () => {
     expect(charts.notPlotted).toHaveLength(27);
   });
 
-  it('says when the USL fit is poor, and draws no fit from fewer than three sizes', () => {
-    const step = growStep();
-    if (step === undefined) throw new Error('the fixture has a grow step');
-    const bySize = (sizes: readonly number[]): MethodOutcome => {
-      const keep = new Set(
-        run.trials
-          .filter((t) => step.trials.includes(t.id) && sizes.includes(Number(t.knobs.max)))
-          .map((t) => t.id),
-      );
-      return {
-        ...analysis,
-        steps: analysis.steps.map((s) =>
-          s === step ? { ...s, trials: s.trials.filter((id) => keep.has(id)) } : s,
-        ),
-      };
+  it('draws the fit, knee and plateau the analysis recorded, and recomputes nothing', () => {
+    const recorded = analysis.sizes?.[0];
+    if (recorded?.fit === null || recorded === undefined) throw new Error('the fixture records a fit');
+    const pool = data.poolSize[0];
+    expect(pool?.usl).toEqual(recorded.fit);
+    expect(pool?.kneedle).toBe(recorded.kneedle);
+    expect(pool?.plateau).toEqual({ low: recorded.plateau[0], high: recorded.plateau.at(-1) });
+    // A planted poor fit is drawn as recorded, and said to be poor.
+    const planted = {
+      ...recorded.fit,
+      quality: 'poor' as const,
+      reason: 'only 4 distinct sizes were measured',
     };
-    const four = buildChartData(run.manifest, run.trials, bySize([1, 2, 4, 8])).poolSize[0];
-    expect(four?.usl?.quality).toBe('poor');
-    expect(four?.usl?.curve.every((p) => p.low <= p.fit && p.fit <= p.high)).toBe(true);
-    const fourSpec = chartSpecs({
+    const poor = buildChartData(run.manifest, run.trials, {
+      ...analysis,
+      sizes: [{ ...recorded, fit: planted, kneedle: 3 }],
+    }).poolSize[0];
+    expect(poor?.usl).toEqual(planted);
+    expect(poor?.kneedle).toBe(3);
+    const poorSpec = chartSpecs({
       ...view,
-      charts: { ...data, poolSize: four === undefined ? [] : [four] },
+      charts: { ...data, poolSize: poor === undefined ? [] : [poor] },
     })[0];
-    expect(fourSpec?.caption).toContain('the fit is poor (only 4 distinct sizes');
-    const two = buildChartData(run.manifest, run.trials, bySize([1, 2])).poolSize[0];
-    expect(two?.usl).toBeNull();
-    expect(two?.kneedle).toBeNull();
-    const twoSpec = chartSpecs({ ...view, charts: { ...data, poolSize: two === undefined ? [] : [two] } })[0];
-    expect(twoSpec?.caption).toContain('too few sizes were measured for a USL fit');
+    expect(poorSpec?.caption).toContain('a poor fit: only 4 distinct sizes');
+    // Without a recorded fit there is no curve, whatever the trials would allow.
+    const none = buildChartData(run.manifest, run.trials, {
+      ...analysis,
+      sizes: [{ ...recorded, fit: null, kneedle: null }],
+    }).poolSize[0];
+    expect(none?.usl).toBeNull();
+    const noneSpec = chartSpecs({
+      ...view,
+      charts: { ...data, poolSize: none === undefined ? [] : [none] },
+    })[0];
+    expect(noneSpec?.caption).toContain('too few sizes were measured for a USL fit');
   });
 
   it('draws only the swept knob without an analysis (a plain run)', () => {
@@ -320,6 +327,7 @@ describe('several pools', () => {
     };
     const second = analysis.steps.filter((s) => s.pool === 'pg').map((s) => ({ ...s, pool: 'Cache Pool' }));
     const twoPools: MethodOutcome = {
+      ...(analysis.sizes === undefined ? {} : { sizes: analysis.sizes }),
       steps: [...analysis.steps, ...second],
       recommendations: [
         ...analysis.recommendations,
@@ -345,29 +353,12 @@ describe('several pools', () => {
       'Throughput against pool size: pool pg',
       'Throughput against pool size: pool Cache Pool',
     ]);
-    // The band's refits are shared out between the pools.
-    expect(charts.poolSize.map((p) => p.usl?.resamples)).toEqual([111, 111]);
+    // Each pool's curve is its own recorded analysis: the second pool has none recorded.
+    expect(charts.poolSize.map((p) => p.usl === null)).toEqual([false, true]);
   });
 });
 
 describe('bounded work', () => {
-  it('refits the band fewer times the more repetitions there are', () => {
-    const grow = completed(run.trials).filter((t) => new Set(growStep()?.trials).has(t.id));
-    // 216 repetitions: eight copies of every grow-step trial.
-    const copies = Array.from({ length: 8 }, (_, copy) =>
-      grow.map((t) => ({ ...t, id: `${t.id}-${copy}`, repetition: t.repetition + 3 * copy })),
-    ).flat();
-    const many: MethodOutcome = {
-      ...analysis,
-      steps: analysis.steps.map((s) =>
-        s.id === '4-grow-pool' ? { ...s, trials: copies.map((t) => t.id) } : s,
-      ),
-    };
-    const usl = buildChartData(run.manifest, [...run.trials, ...copies], many).poolSize[0]?.usl;
-    expect(usl?.resamples).toBe(50);
-    expect(usl?.curve.every((p) => p.low <= p.fit && p.fit <= p.high)).toBe(true);
-  });
-
   it('thins a long time series to bucket maxima, in order', () => {
     const samples = Array.from({ length: 2_000 }, (_, i) => ({ t: i / 4, active: i === 1_001 ? 99 : i % 7 }));
     const thinned = thin(samples, ['active']);
