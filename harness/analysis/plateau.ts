@@ -82,6 +82,12 @@ export interface PlateauRules {
   readonly flagOutliers?: boolean;
 }
 
+/**
+ * The margin widens with the machine's noise up to this multiple of the configured one, and no
+ * further: past it "the same throughput" would promise too little, so sizes stay undecided instead.
+ */
+export const MAX_MARGIN_FACTOR = 2;
+
 /** Noise assumed when nothing was repeated at all: no equivalence can be shown with it. */
 const UNKNOWN_NOISE: PooledNoise = { cv: Number.POSITIVE_INFINITY, df: 0 };
 
@@ -103,8 +109,9 @@ export function flagOutliers(
 /**
  * The plateau: the best size (highest mean), and every size whose mean is shown equivalent to the
  * best's within ±margin by two one-sided tests at 5% on the pooled noise. The margin is the configured
- * one, widened to the machine's resolvable difference when that is larger: on a noisy machine sizes
- * closer than that cannot be told apart, and the report says so. A size the test cannot
+ * one, widened to the machine's resolvable difference when that is larger (at most twice the
+ * configured one): on a noisy machine sizes closer than that cannot be told apart, and the report
+ * says so. A size the test cannot
  * decide is not on the plateau (it has not been shown to give the same throughput) and is listed as
  * undecided, which is where more repetitions pay. Undefined when no size has a completed repetition.
  */
@@ -123,7 +130,7 @@ export function analysePlateau(sizes: readonly SizeRuns[], rules: PlateauRules):
     pooledNoise([...kept.map((size) => size.values), ...(rules.calibration ? [rules.calibration] : [])]) ??
     UNKNOWN_NOISE;
   const resolvable = Number.isFinite(noise.cv) ? resolvableDifference(noise.cv, rules.repetitions) : null;
-  const margin = Math.max(rules.margin, resolvable ?? 0);
+  const margin = Math.max(rules.margin, Math.min(resolvable ?? 0, MAX_MARGIN_FACTOR * rules.margin));
   const spread = tQuantile(noise.df, 'two-sided') * noise.cv;
   const means = kept.map((size) => mean(size.values));
   const bestIndex = means.reduce((top, m, i) => (m > (means[top] ?? 0) ? i : top), 0);

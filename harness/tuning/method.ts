@@ -120,9 +120,10 @@ export function settleSize(
 ): SizeChoice {
   const last = validations.at(-1);
   const recommended = last?.size ?? (plateau === undefined ? undefined : recommendSize(plateau, []));
-  const failed = validations
-    .filter((v) => largerPoolWouldHelp(v) && v.size !== undefined && v.size !== recommended)
-    .map((v) => v.size as number);
+  // After a failure, every size below the one settled on was ruled out at peak, validated or skipped
+  // on the load's measured demand: resampling asks only whether the settled size stays on the plateau.
+  const anyFailed = validations.some((v) => largerPoolWouldHelp(v) && v.size !== recommended);
+  const failed = anyFailed && recommended !== undefined ? [recommended - 1] : [];
   const held = last?.checks.every((check) => check.pass);
   const stillFull = last !== undefined && largerPoolWouldHelp(last);
   const needed = stillFull && last !== undefined ? neededSize(last) : undefined;

@@ -231,7 +231,11 @@ export function nextGrowMove(
   const outliers = new Map(
     (analysis?.sizes ?? []).map((s) => [s.n, s.runs.filter((run) => run.outlier).length]),
   );
-  const near = measured.filter((s) => ratio(s) >= NEAR_PLATEAU || s.n === below);
+  // By its best run: a stall drags one run down, and the size it hit must still get its repetitions
+  // (a third run is what lets the outlier rule tell which of two disagreeing runs is off).
+  const bestRun = (s: GrowSample) =>
+    Math.max(...s.runs.map((run) => run.throughput)) / Math.max(bestMean, 1e-9);
+  const near = measured.filter((s) => bestRun(s) >= NEAR_PLATEAU || s.n === below);
   const repeat = near.filter((s) => {
     const wanted = Math.min(reps.base + (outliers.get(s.n) ?? 0), reps.max + 1);
     return s.runs.length < wanted && s.attempts < wanted + 2;

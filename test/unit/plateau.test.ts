@@ -23,11 +23,16 @@ describe('plateau by equivalence to the best', () => {
   });
 
   it('widens the margin to what a noisy machine can resolve, and says so', () => {
-    const calibration = [2400, 3000, 3600];
-    const found = analysePlateau(sizes, { margin: 0.05, repetitions: 3, calibration });
-    expect(found?.resolvable).toBeGreaterThan(0.05);
-    expect(found?.margin).toBe(found?.resolvable);
-    expect(found?.requestedMargin).toBe(0.05);
+    // A little noise: the margin becomes what the machine can resolve.
+    const some = analysePlateau(sizes, { margin: 0.05, repetitions: 3, calibration: [2850, 3000, 3150] });
+    expect(some?.resolvable).toBeGreaterThan(0.05);
+    expect(some?.resolvable).toBeLessThan(0.1);
+    expect(some?.margin).toBe(some?.resolvable);
+    expect(some?.requestedMargin).toBe(0.05);
+    // A lot of noise: it widens no further than twice the configured margin.
+    const much = analysePlateau(sizes, { margin: 0.05, repetitions: 3, calibration: [2400, 3000, 3600] });
+    expect(much?.resolvable).toBeGreaterThan(0.1);
+    expect(much?.margin).toBe(0.1);
   });
 
   it('leaves out a flagged outlier from the means and keeps it on record', () => {
