@@ -1,5 +1,6 @@
 import { formatFixed, formatMs } from './format.ts';
 import { checkFigures } from './junit.ts';
+import { sizingLines } from './outcome-view.ts';
 import type { CheckStatus, Recommendation, RunSummary } from './summary-schema.ts';
 
 /** Options of {@link renderSummaryMarkdown}. */
@@ -119,6 +120,9 @@ function recommendationLines(rec: Recommendation): string[] {
     );
     lines.push(`Against the starting settings at the steady rate: ${changes.join(', ')}.`);
   }
+  // The size's uncertainty, plateau and headroom: the first two lines say what a reader must know.
+  const sizing = sizingLines(rec).slice(0, 3);
+  if (sizing.length > 0) lines.push('', ...sizing.map((line) => `- ${escapeMarkdown(line)}`));
   return lines;
 }
 

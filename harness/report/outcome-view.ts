@@ -27,6 +27,8 @@ export interface SettingsView {
   readonly expected: string;
   /** Recommended against the starting settings at the steady rate, one line per figure. */
   readonly gains: readonly string[];
+  /** How the pool size was chosen: its uncertainty, the plateau, the noise, the headroom checks. */
+  readonly sizing: readonly string[];
 }
 
 /** A check with its status and evidence (SLO checks, checklist items). */
@@ -135,6 +137,50 @@ function verdictSentence(summary: RunSummary): string {
   return `The SLO holds and nothing in the checklist fails (${code}).`;
 }
 
+/**
+ * The pool size's story in a few lines: "max = 16 (12–16); anything from 8 to 32 gives the same
+ * throughput within ±5%", then the noise, the headroom validations, outliers and the order.
+ */
+export function sizingLines(rec: Recommendation): string[] {
+  const sizing = rec.sizing;
+  const size = rec.settings.find((setting) => setting.role === 'size');
+  if (sizing === undefined || size === undefined) return [];
+  const margin = percent(sizing.margin, 0);
+  const first = sizing.plateau[0];
+  const last = sizing.plateau.at(-1);
+  const uncertainty =
+    size.interval === undefined
+      ? ''
+      : ` (${size.interval.low}–${size.interval.high}${sizing.otherChoiceShare === null ? '' : `: another size in ${percent(sizing.otherChoiceShare, 0)} of resamples`})`;
+  const plateau =
+    first === undefined || last === undefined
+      ? 'no plateau was found'
+      : first === last
+        ? `only ${first} was shown to reach the best throughput within ±${margin}`
+        : `anything from ${first} to ${last} gives the same throughput within ±${margin}`;
+  const lines = [`${size.knob} = ${size.recommended}${uncertainty}; ${plateau}.`];
+  if (sizing.noiseCv !== null) {
+    const resolvable =
+      sizing.resolvable === null
+        ? ''
+        : `: differences under ${percent(sizing.resolvable, 1)} between two sizes are not resolvable on this machine`;
+    lines.push(`Noise: run-to-run CV ${percent(sizing.noiseCv, 1)}${resolvable}.`);
+  }
+  if (sizing.validations.length > 0) {
+    const held = sizing.validations
+      .map((v) => `${v.n} ${v.passed ? 'held' : 'did not hold'}`)
+      .join(', then ');
+    lines.push(
+      `At peak and in bursts: ${held}${sizing.needed === null ? '' : `; no size on the plateau kept its headroom, the load would need about ${sizing.needed}`}.`,
+    );
+  }
+  if (sizing.outliers.length > 0) {
+    lines.push(`Outliers re-run once and left out of the figures: ${sizing.outliers.join(', ')}.`);
+  }
+  lines.push(`Order: ${sizing.order}.`);
+  return lines;
+}
+
 function settingsView(rec: Recommendation): SettingsView {
   const expected = rec.expectedAtPeak;
   return {
@@ -153,6 +199,7 @@ function settingsView(rec: Recommendation): SettingsView {
       expected === undefined
         ? 'not measured'
         : `${expected.throughput.value.toFixed(0)} req/s${range(expected.throughput, 0)} at p99 ${expected.p99Ms.value.toFixed(1)} ms${range(expected.p99Ms, 1)}, error rate ${percent(expected.errorRate, 2)}`,
+    sizing: sizingLines(rec),
     gains: (rec.gains ?? []).map((gain) => {
       if (gain.metric === 'errorRate') {
         return `error rate ${percent(gain.before, 3)} → ${percent(gain.after, 3)}`;

@@ -58,7 +58,18 @@ export const settingSchema = z
     recommended: z.number().describe('The value to ship, in `unit`.'),
     unit: z.string().describe('`ms`, `s`, or empty for a count.'),
     changed: z.boolean().describe('Whether `recommended` differs from `current`.'),
-    interval: interval.optional(),
+    interval: interval
+      .optional()
+      .describe(
+        "The choice's own uncertainty; for the pool size, the 2.5%–97.5% range of the sizes the rule picks when the repetitions are resampled.",
+      ),
+    plateau: z
+      .object({ low: z.number(), high: z.number() })
+      .strict()
+      .optional()
+      .describe(
+        "Pool size only: the plateau's range, the sizes shown to give the best's throughput within the margin.",
+      ),
     rule: z.string().describe('The rule that chose the value, with the figures it used.'),
     evidence: trialIds('the value rests on'),
   })
@@ -119,6 +130,45 @@ export const recommendationSchema = z
       .strict()
       .optional()
       .describe('Database pools only: the measured knee against the "cores × 2" rule.'),
+    sizing: z
+      .object({
+        plateau: z
+          .array(z.number())
+          .describe('Sizes on the plateau (the best, and those shown equivalent to it).'),
+        undecided: z
+          .array(z.number())
+          .describe('Sizes the equivalence test could not decide at the repetition cap.'),
+        best: z.number().nullable().describe('The size with the highest mean throughput.'),
+        margin: z
+          .number()
+          .describe('The equivalence margin used (share): minGain, widened to the noise up to 2x.'),
+        noiseCv: z.number().nullable().describe("The pooled trial-to-trial CV of step 4's throughput."),
+        resolvable: z
+          .number()
+          .nullable()
+          .describe('The smallest difference two sizes of the base repetitions could show at that noise.'),
+        otherChoiceShare: z
+          .number()
+          .nullable()
+          .describe('Share of resamples in which the rule picked another size.'),
+        outliers: trialIds('flagged as outliers (MAD rule), re-run once and left out of the figures'),
+        validations: z
+          .array(z.object({ n: z.number(), passed: z.boolean() }).strict())
+          .describe('Sizes validated at peak, in order, and whether each held.'),
+        needed: z
+          .number()
+          .nullable()
+          .describe('When no validated size held: the size the load would need, from its demand.'),
+        restarts: z
+          .number()
+          .describe("Step 4's trials that followed a change of the size (a service restart)."),
+        order: z.string().describe('How the repetitions were ordered.'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'How step 4 and step 6 chose the pool size: the plateau, the noise, and the headroom checks.',
+      ),
   })
   .strict()
   .describe('The settings to ship for one pool and what to expect from them.');

@@ -5,6 +5,7 @@ import { pointStats } from '../analysis/point-stats.ts';
 import { quantile } from '../analysis/statistics.ts';
 import { ExitCode } from '../errors.ts';
 import type { MeasuredTrial } from '../results/trial.ts';
+import type { SizeAnalysis } from '../tuning/outcome.ts';
 import { stepIds } from '../tuning/step.ts';
 import { buildChecklist, worse } from './checklist.ts';
 import { databaseCores } from './database-cores.ts';
@@ -175,6 +176,7 @@ function recommendations(run: RunEvidence): Recommendation[] {
           unit: knob.unit,
           changed: current !== knob.value,
           ...(knob.interval === undefined ? {} : { interval: knob.interval }),
+          ...(knob.plateau === undefined ? {} : { plateau: knob.plateau }),
           rule: knob.rule,
           evidence: [...knob.evidence],
         };
@@ -193,8 +195,30 @@ function recommendations(run: RunEvidence): Recommendation[] {
       ...(cores === undefined || knee === undefined
         ? {}
         : { coresRule: coresRule(cores.cores, knee, cores.source) }),
+      ...sizingOf(run.analysis?.sizes?.find((size) => size.pool === rec.pool)),
     };
   });
+}
+
+/** The pool size's plateau, noise and headroom validations, as `summary.json` carries them. */
+function sizingOf(size: SizeAnalysis | undefined): Pick<Recommendation, 'sizing'> {
+  if (size === undefined) return {};
+  return {
+    sizing: {
+      plateau: [...size.plateau],
+      undecided: [...size.undecided],
+      best: size.best,
+      margin: size.margin,
+      noiseCv: size.noise?.cv ?? null,
+      resolvable: size.resolvable,
+      otherChoiceShare: size.uncertainty?.otherShare ?? null,
+      outliers: size.sizes.flatMap((s) => s.runs.filter((run) => run.outlier).map((run) => run.id)),
+      validations: size.validations.map((v) => ({ n: v.n, passed: v.passed })),
+      needed: size.needed,
+      restarts: size.order.restarts,
+      order: size.order.description,
+    },
+  };
 }
 
 type GainMetric = NonNullable<Recommendation['gains']>[number]['metric'];
