@@ -248,7 +248,7 @@ describe.skipIf(haproxyBinary === undefined)('pooltune tune --target haproxy --q
       steps: { step: number }[];
       recommendations: { library: string; knobs: { knob: string; value: number }[] }[];
     };
-    expect(analysis.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(analysis.steps.map((s) => s.step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(analysis.recommendations[0]?.library).toBe('haproxy');
     expect(analysis.recommendations[0]?.knobs.map((k) => k.knob)).toContain('maxconn');
 

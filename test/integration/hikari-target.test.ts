@@ -162,7 +162,7 @@ describe.skipIf(!ready)('pooltune tune --target hikari --quick, end to end', () 
         snippets: { label: string; code: string }[];
       }[];
     };
-    expect(analysis.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(analysis.steps.map((s) => s.step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     const recommendation = analysis.recommendations[0];
     expect(recommendation?.library).toBe('hikaricp');
     // HikariCP's snippet comes first, in its own properties syntax, and the report shows it.

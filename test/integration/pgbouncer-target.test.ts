@@ -352,7 +352,7 @@ describe.skipIf(missing !== undefined)('the pgbouncer target on real pgBouncer a
         }[];
       };
       // Steps 2 to 6 ran once per pool.
-      expect([...new Set(analysis.steps.map((s) => s.step))]).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect([...new Set(analysis.steps.map((s) => s.step))]).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
       expect(analysis.recommendations.map((r) => r.pool)).toEqual(['pgbouncer', 'app']);
       const bouncer = analysis.recommendations[0];
       const size = bouncer?.knobs.find((k) => k.knob === 'default_pool_size')?.value;
