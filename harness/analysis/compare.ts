@@ -1,7 +1,7 @@
 import { JsHistogram } from 'hdr-histogram-js';
 import { median, quantileSorted } from 'simple-statistics';
 import { type Random, seededRandom } from '../../scenarios/schedule.ts';
-import { decodeHistogram } from '../drivers/histogram.ts';
+import { decodeHistogram } from './histogram.ts';
 import { relativeChange } from './statistics.ts';
 
 // Run-to-run comparison (pure): per point, is the current run's latency or throughput worse than the

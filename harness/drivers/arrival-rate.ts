@@ -2,10 +2,10 @@ import type { Histogram } from 'hdr-histogram-js';
 import { type Dispatcher, Pool } from 'undici';
 import type { OpenScenario, RequestSpec } from '../../scenarios/scenario.ts';
 import { arrivalSchedule, requestPicker, seededRandom } from '../../scenarios/schedule.ts';
+import { createLatencyHistogram, encodeHistogram, summarize } from '../analysis/histogram.ts';
 import { usageError } from '../errors.ts';
 import { loopbackTarget } from '../loopback.ts';
 import type { Driver, DriverRequest, DriverResult, GeneratorCpu } from './driver.ts';
-import { createLatencyHistogram, encodeHistogram, summarize } from './histogram.ts';
 
 /** A start later than this past its intended time counts as late. */
 const LATE_START_MS = 1;

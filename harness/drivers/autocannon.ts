@@ -2,10 +2,15 @@ import autocannon from 'autocannon';
 import { type Histogram, JsHistogram } from 'hdr-histogram-js';
 import type { ClosedScenario, RequestSpec } from '../../scenarios/scenario.ts';
 import { requestPicker, seededRandom } from '../../scenarios/schedule.ts';
+import {
+  createLatencyHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  summarize,
+} from '../analysis/histogram.ts';
 import { usageError } from '../errors.ts';
 import { loopbackTarget } from '../loopback.ts';
 import type { Driver, DriverRequest, DriverResult, GeneratorCpu, StageResult } from './driver.ts';
-import { createLatencyHistogram, decodeHistogram, encodeHistogram, summarize } from './histogram.ts';
 
 /**
  * autocannon stops only on its sample tick, so the tick bounds how far a stage overruns its duration and

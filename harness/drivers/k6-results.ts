@@ -2,8 +2,8 @@ import type { Histogram } from 'hdr-histogram-js';
 import type { Scenario } from '../../scenarios/scenario.ts';
 import { measuredMs } from '../../scenarios/scenario.ts';
 import { offeredCount } from '../../scenarios/schedule.ts';
+import { createLatencyHistogram, encodeHistogram, summarize } from '../analysis/histogram.ts';
 import type { DriverResult, GeneratorCpu, StageResult } from './driver.ts';
-import { createLatencyHistogram, encodeHistogram, summarize } from './histogram.ts';
 
 /**
  * Names the k6 script template (scenarios/k6/script.ts) uses for tags and scenarios. The template cannot

@@ -1,8 +1,8 @@
 import { type CoresRule, coresRule } from '../analysis/cores-rule.ts';
+import { decodeHistogram } from '../analysis/histogram.ts';
 import { pointStats } from '../analysis/point-stats.ts';
 import { median } from '../analysis/statistics.ts';
 import { acceptableChurn } from '../analysis/thresholds.ts';
-import { decodeHistogram } from '../drivers/histogram.ts';
 import type { Manifest } from '../results/manifest.ts';
 import type { CompletedTrial, MeasuredTrial, TrialResult } from '../results/trial.ts';
 import type { MethodOutcome, PoolRecommendation, SizeAnalysis, UslBand } from '../tuning/outcome.ts';

@@ -1,4 +1,4 @@
-import { decodeHistogram, encodeHistogram, mergeHistograms } from '../drivers/histogram.ts';
+import { decodeHistogram, encodeHistogram, mergeHistograms } from '../analysis/histogram.ts';
 import type { CompletedTrial, KnobValues, TrialResult } from '../results/trial.ts';
 import type { ComparablePoint } from './summary-schema.ts';
 

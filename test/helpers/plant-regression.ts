@@ -1,8 +1,12 @@
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { JsHistogram } from 'hdr-histogram-js';
+import {
+  createLatencyHistogram,
+  decodeHistogram,
+  encodeHistogram,
+} from '../../harness/analysis/histogram.ts';
 import type { LatencySummary } from '../../harness/drivers/driver.ts';
-import { createLatencyHistogram, decodeHistogram, encodeHistogram } from '../../harness/drivers/histogram.ts';
 import type { Manifest } from '../../harness/results/manifest.ts';
 import type { TrialResult } from '../../harness/results/trial.ts';
 

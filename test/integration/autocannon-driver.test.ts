@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { decodeHistogram } from '../../harness/analysis/histogram.ts';
 import { autocannonDriver } from '../../harness/drivers/autocannon.ts';
-import { decodeHistogram } from '../../harness/drivers/histogram.ts';
 import type { ClosedScenario, OpenScenario, RequestSpec } from '../../scenarios/scenario.ts';
 import { countingHandler, startHttpServer, totalCount } from '../helpers/http-server.ts';
 

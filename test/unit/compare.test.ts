@@ -14,7 +14,11 @@ import {
   pointVerdict,
   thinnedSample,
 } from '../../harness/analysis/compare.ts';
-import { createLatencyHistogram, decodeHistogram, encodeHistogram } from '../../harness/drivers/histogram.ts';
+import {
+  createLatencyHistogram,
+  decodeHistogram,
+  encodeHistogram,
+} from '../../harness/analysis/histogram.ts';
 import { comparablePoints, pointKey } from '../../harness/report/comparable-points.ts';
 import { buildComparisonView, knobLabels } from '../../harness/report/compare-report.ts';
 import type { TrialResult } from '../../harness/results/trial.ts';

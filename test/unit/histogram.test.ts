@@ -5,7 +5,7 @@ import {
   encodeHistogram,
   mergeHistograms,
   summarize,
-} from '../../harness/drivers/histogram.ts';
+} from '../../harness/analysis/histogram.ts';
 
 describe('latency histograms', () => {
   it('summarises exact values in milliseconds from microseconds', () => {

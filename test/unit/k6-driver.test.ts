@@ -2,8 +2,8 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeHistogram } from '../../harness/analysis/histogram.ts';
 import type { DriverResult } from '../../harness/drivers/driver.ts';
-import { decodeHistogram } from '../../harness/drivers/histogram.ts';
 import { cpuFromTimes, createK6Driver, findK6, k6BinaryEnv } from '../../harness/drivers/k6.ts';
 import { parseCgroupCpu } from '../../harness/drivers/k6-image.ts';
 import { ExitCode, isPooltuneError, type PooltuneError } from '../../harness/errors.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Histogram } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
-import { createLatencyHistogram, decodeHistogram, summarize } from '../../harness/drivers/histogram.ts';
+import { createLatencyHistogram, decodeHistogram, summarize } from '../../harness/analysis/histogram.ts';
 import {
   digestJsonOutput,
   histogramFromJsonOutput,

@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import type { LatencySummary } from './driver.ts';
+import type { LatencySummary } from '../drivers/driver.ts';
 
 /** A latency histogram in microseconds: 1 µs to 10 min, 3 significant digits. */
 export function createLatencyHistogram(): hdr.Histogram {
