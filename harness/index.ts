@@ -21,6 +21,7 @@ export type { Manifest } from './results/manifest.ts';
 export type { TrialResult } from './results/trial.ts';
 export { readTrialLog } from './results/trial-log.ts';
 export { type RunEnvironment, type RunOutcome, runOnce, tune } from './run/tune.ts';
-export { type StartedTarget, startTarget } from './runtime/process-runtime.ts';
+export { startTarget } from './runtime/process-runtime.ts';
+export type { StartedTarget } from './runtime/service.ts';
 export type { Progress } from './tuning/progress.ts';
 export { runTrial } from './tuning/run-trial.ts';

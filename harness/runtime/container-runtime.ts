@@ -8,8 +8,8 @@ import { messageOf, targetError } from '../errors.ts';
 import type { KnobValues } from '../results/trial.ts';
 import { cleanupRegistry } from './cleanup.ts';
 import { RUN_LABEL, startContainerChild } from './container-child.ts';
-import type { Launcher } from './postgres.ts';
-import { type RuntimeOptions, type StartedTarget, startTarget } from './process-runtime.ts';
+import { type RuntimeOptions, startTarget } from './process-runtime.ts';
+import type { Launcher, StartedTarget } from './service.ts';
 
 /**
  * The default image: nearly empty (built `FROM scratch`, nothing pulled), run with the host's `/usr`,

@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PostgresService } from '../config/schema.ts';
 import { messageOf, targetError } from '../errors.ts';
-import { type ChildSpec, type StartedChild, startChild } from './child.ts';
+import { launcherOf } from './launcher.ts';
 import { choosePort } from './ports.ts';
 import { waitReady } from './readiness.ts';
-import type { StartedService } from './service.ts';
+import type { ServiceContext, ServiceLimits, StartedService } from './service.ts';
 
 interface PostgresBinaries {
   readonly initdb: string;
@@ -70,33 +70,6 @@ async function unprivilegedUser(): Promise<{ uid: number; gid: number } | undefi
     );
   }
   return user;
-}
-
-/** Context the runtime gives every service it starts. */
-export interface ServiceContext {
-  /** Where per-run temp data (PostgreSQL data dirs) go: a fresh dir under the OS temp dir. */
-  readonly tmpRoot: string;
-  /** Where service logs are written, when the run has a directory. */
-  readonly logDir?: string;
-  /** Environment for child processes. */
-  readonly env: Readonly<Record<string, string>>;
-  /** Starts a service's process: a local child (the default) or a container (the container runtime). */
-  readonly launch?: Launcher;
-}
-
-/** Resource limits a service asks for; only the container runtime can apply them. */
-export interface ServiceLimits {
-  readonly image?: string | undefined;
-  readonly cpus?: number | undefined;
-  readonly memoryMiB?: number | undefined;
-}
-
-/** How a runtime starts a service's process. */
-export type Launcher = (spec: ChildSpec, limits: ServiceLimits) => Promise<StartedChild>;
-
-/** The context's launcher, or a local child process. */
-export function launcherOf(context: ServiceContext): Launcher {
-  return context.launch ?? ((spec) => startChild(spec));
 }
 
 /** The line PostgreSQL logs once it takes connections: its readiness rule. */

@@ -2,7 +2,8 @@ import os from 'node:os';
 import { packageRoot } from '../../harness/cli/options.ts';
 import { type TargetInput, targetSchema } from '../../harness/config/schema.ts';
 import type { KnobValues } from '../../harness/results/trial.ts';
-import { type StartedTarget, startTarget } from '../../harness/runtime/process-runtime.ts';
+import { startTarget } from '../../harness/runtime/process-runtime.ts';
+import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { httpPg } from '../../targets/http-pg/target.ts';
 
 const app = httpPg.services[httpPg.entry];

@@ -4,7 +4,8 @@ import { packageRoot } from '../../harness/cli/options.ts';
 import type { TargetDefinition } from '../../harness/config/schema.ts';
 import type { Driver } from '../../harness/drivers/driver.ts';
 import type { KnobValues, MeasuredTrial } from '../../harness/results/trial.ts';
-import { type StartedTarget, startTarget } from '../../harness/runtime/process-runtime.ts';
+import { startTarget } from '../../harness/runtime/process-runtime.ts';
+import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { runTrial } from '../../harness/tuning/run-trial.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
 

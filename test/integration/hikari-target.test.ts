@@ -14,7 +14,7 @@ import { ExitCode } from '../../harness/errors.ts';
 import type { KnobValues } from '../../harness/results/trial.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
 import { findOnPath } from '../../harness/runtime/executables.ts';
-import type { StartedTarget } from '../../harness/runtime/process-runtime.ts';
+import type { StartedTarget } from '../../harness/runtime/service.ts';
 import type { ClosedScenario } from '../../scenarios/scenario.ts';
 import { hikari, nativeGauges } from '../../targets/hikari/target.ts';
 import { fakeHost } from '../helpers/fake-host.ts';

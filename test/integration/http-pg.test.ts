@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { autocannonDriver } from '../../harness/drivers/autocannon.ts';
 import type { CompletedTrial, InvalidTrial, TrialResult } from '../../harness/results/trial.ts';
-import type { StartedTarget } from '../../harness/runtime/process-runtime.ts';
+import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { runTrial } from '../../harness/tuning/run-trial.ts';
 import type { ClosedScenario } from '../../scenarios/scenario.ts';
 import { httpPgDefaults, startHttpPg } from '../helpers/http-pg.ts';

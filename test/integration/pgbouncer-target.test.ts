@@ -17,7 +17,8 @@ import {
   type TrialResult,
 } from '../../harness/results/trial.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
-import { checkRequirements, type StartedTarget, startTarget } from '../../harness/runtime/process-runtime.ts';
+import { checkRequirements, startTarget } from '../../harness/runtime/process-runtime.ts';
+import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { runTrial } from '../../harness/tuning/run-trial.ts';
 import type { ClosedScenario } from '../../scenarios/scenario.ts';
 import { httpPg } from '../../targets/http-pg/target.ts';
