@@ -15,6 +15,8 @@ export { type Catalogue, isLoopbackUrl, type Plan, resolvePlan } from './config/
 export type { Config, TargetDefinition, TargetInput, UserConfig } from './config/schema.ts';
 export type { Driver, DriverName, DriverRequest, DriverResult, LatencySummary } from './drivers/driver.ts';
 export { ExitCode, PooltuneError } from './errors.ts';
+export type { HostSystem } from './host/host.ts';
+export { nodeSystem } from './host/node-host.ts';
 export { compareRunPaths } from './report/compare-report.ts';
 export { writeReport as renderReport } from './report/write-report.ts';
 export type { Manifest } from './results/manifest.ts';

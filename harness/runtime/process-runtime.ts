@@ -12,7 +12,14 @@ import { choosePort } from './ports.ts';
 import { POSTGRES_READY_LOG, startPostgres } from './postgres.ts';
 import { renderProcess, startProcessService } from './process-service.ts';
 import { waitReady } from './readiness.ts';
-import type { Launcher, ServiceContext, ServiceLimits, StartedService, StartedTarget } from './service.ts';
+import type {
+  Launcher,
+  RuntimeSystem,
+  ServiceContext,
+  ServiceLimits,
+  StartedService,
+  StartedTarget,
+} from './service.ts';
 import type { TemplateContext } from './templates.ts';
 
 /** What the process runtime needs from the host, passed in so tests can run it in-process. */
@@ -31,6 +38,8 @@ export interface RuntimeOptions {
   readonly logDir?: string;
   /** Starts each service's process; local children when absent (see container-runtime.ts). */
   readonly launch?: Launcher;
+  /** Signals, cleanup, the machine and the user, from the host. */
+  readonly system: RuntimeSystem;
 }
 
 /** Services in start order: each after what it depends on. Cycles and unknown names are usage errors. */
@@ -78,6 +87,7 @@ export async function startTarget(
   const context: ServiceContext = {
     tmpRoot,
     env: options.env,
+    system: options.system,
     ...(options.logDir === undefined ? {} : { logDir: options.logDir }),
     ...(options.launch === undefined ? {} : { launch: options.launch }),
   };

@@ -1,5 +1,6 @@
 // The runtime's shared types: what a runtime gives each service, how it launches one, and what it returns.
 import type { TargetDefinition } from '../config/schema.ts';
+import type { HostSystem } from '../host/host.ts';
 import type { KnobValues } from '../results/trial.ts';
 import type { ChildSpec, ExitInfo, StartedChild } from './child.ts';
 
@@ -22,6 +23,9 @@ export interface StartedService extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
+/** What the runtimes need from the host: signals and cleanup for children, the machine and user for PostgreSQL. */
+export type RuntimeSystem = Pick<HostSystem, 'kill' | 'cleanup' | 'platform' | 'arch' | 'user'>;
+
 /** Context the runtime gives every service it starts. */
 export interface ServiceContext {
   /** Where per-run temp data (PostgreSQL data dirs) go: a fresh dir under the OS temp dir. */
@@ -32,6 +36,7 @@ export interface ServiceContext {
   readonly env: Readonly<Record<string, string>>;
   /** Starts a service's process: a local child (the default) or a container (the container runtime). */
   readonly launch?: Launcher;
+  readonly system: RuntimeSystem;
 }
 
 /** Resource limits a service asks for; only the container runtime can apply them. */

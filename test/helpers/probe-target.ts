@@ -5,6 +5,7 @@ import type { KnobValues } from '../../harness/results/trial.ts';
 import { startTarget } from '../../harness/runtime/process-runtime.ts';
 import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { httpPg } from '../../targets/http-pg/target.ts';
+import { system } from './system.ts';
 
 const app = httpPg.services[httpPg.entry];
 if (app === undefined || !('command' in app)) throw new Error('http-pg has no process entry service');
@@ -64,6 +65,6 @@ export async function startProbeTarget(knobs: KnobValues): Promise<StartedTarget
   return startTarget(
     targetSchema.parse(probeTarget),
     { ...probeTargetDefaults(), ...knobs },
-    { env, tmpDir: os.tmpdir(), node: process.execPath, packageRoot, baseDir: packageRoot },
+    { env, tmpDir: os.tmpdir(), node: process.execPath, packageRoot, baseDir: packageRoot, system },
   );
 }

@@ -8,6 +8,7 @@ import { startTarget } from '../../harness/runtime/process-runtime.ts';
 import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { runTrial } from '../../harness/tuning/run-trial.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
+import { system } from './system.ts';
 
 /** This process's env with the unset entries left out, as the runtime takes it. */
 export function testEnv(): Record<string, string> {
@@ -24,6 +25,7 @@ export function startForTest(definition: TargetDefinition, knobs: KnobValues): P
     node: process.execPath,
     packageRoot,
     baseDir: packageRoot,
+    system,
   });
 }
 
