@@ -5,19 +5,20 @@ import type { Driver, DriverName } from './driver.ts';
 import { createK6Driver } from './k6.ts';
 
 /** What the drivers need from the host: the environment and temp dir (k6), CPU use, signals, the user. */
-export interface DriverHost extends Pick<HostSystem, 'cpuUsage' | 'kill' | 'user'> {
+export interface DriverHost {
   readonly env: Readonly<Record<string, string>>;
   readonly tmpDir: string;
+  readonly system: Pick<HostSystem, 'cpuUsage' | 'kill' | 'user'>;
 }
 
 /** The driver called `name`; the k6 driver finds its binary through `env` (POOLTUNE_K6, then PATH). */
 export function createDriver(name: DriverName, host: DriverHost): Driver {
   switch (name) {
     case 'autocannon':
-      return createAutocannonDriver(host);
+      return createAutocannonDriver(host.system);
     case 'arrival-rate':
-      return createArrivalRateDriver(host);
+      return createArrivalRateDriver(host.system);
     case 'k6':
-      return createK6Driver(host);
+      return createK6Driver({ env: host.env, tmpDir: host.tmpDir, system: host.system });
   }
 }

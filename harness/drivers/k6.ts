@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ExitCode, PooltuneError, usageError } from '../errors.ts';
-import type { HostUser, Kill } from '../host/host.ts';
+import type { HostSystem, Kill } from '../host/host.ts';
 import { loopbackTarget } from '../loopback.ts';
 import { findOnPath, isExecutableFile } from '../runtime/executables.ts';
 import type { Driver, DriverRequest, DriverResult, GeneratorCpu } from './driver.ts';
@@ -96,10 +96,11 @@ export interface K6DriverOptions {
   readonly findBinary?: (env: K6Env) => string | undefined;
   /** Where the per-run temp dir goes (the OS temp dir). */
   readonly tmpDir: string;
-  /** Signals k6's process group when the run is aborted. */
-  readonly kill: Kill;
-  /** The user k6's container runs as, so the files it writes stay the caller's. */
-  readonly user: Pick<HostUser, 'uid' | 'gid'>;
+  /**
+   * Signals k6's process group when the run is aborted; the user k6's container runs as (so the files it
+   * writes stay the caller's), read only when k6 runs from an image.
+   */
+  readonly system: Pick<HostSystem, 'kill' | 'user'>;
   /** ms between SIGINT and SIGKILL when the run is aborted. */
   readonly graceMs?: number;
   /** Monotonic clock in ms. */
@@ -235,7 +236,7 @@ async function runMeasured(
     dir: cwd,
     env,
     k6Args: args,
-    user: `${options.user.uid}:${options.user.gid}`,
+    user: `${options.system.user.uid}:${options.system.user.gid}`,
   });
   const cpu = followContainerCpu(launch.docker, name);
   try {
@@ -283,9 +284,9 @@ function spawnMeasured(
 
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = (): void => {
-    signalGroup(child, 'SIGINT', options.kill);
+    signalGroup(child, 'SIGINT', options.system.kill);
     killTimer = setTimeout(
-      () => signalGroup(child, 'SIGKILL', options.kill),
+      () => signalGroup(child, 'SIGKILL', options.system.kill),
       options.graceMs ?? defaultGraceMs,
     );
   };

@@ -21,14 +21,17 @@ function stream(target: NodeJS.WriteStream): OutStream {
 /** The facts of this machine and process, with a fresh cleanup registry. */
 export function nodeSystem(): HostSystem {
   const cpus = os.cpus();
-  const user = os.userInfo();
   return {
     cpus: { count: cpus.length, model: cpus[0]?.model ?? 'unknown' },
     totalMemoryBytes: os.totalmem(),
     platform: os.platform(),
     release: os.release(),
     arch: os.arch(),
-    user: { uid: user.uid, gid: user.gid, username: user.username },
+    // Read when asked: os.userInfo() throws for a uid without a passwd entry, and only some runs need it.
+    get user() {
+      const { uid, gid, username } = os.userInfo();
+      return { uid, gid, username };
+    },
     cpuUsage: (previous) => process.cpuUsage(previous),
     kill: (pid, signal) => {
       process.kill(pid, signal);

@@ -136,13 +136,7 @@ async function execute(
 ): Promise<RunOutcome> {
   const { progress } = environment;
   const { env, tmpDir, system } = environment;
-  const drivers = driverChooser(plan, {
-    env,
-    tmpDir,
-    cpuUsage: system.cpuUsage,
-    kill: system.kill,
-    user: system.user,
-  });
+  const drivers = driverChooser(plan, { env, tmpDir, system });
   const now = environment.now();
   const { resume } = options;
   if (resume !== undefined && resume.origin.planHash !== planHash(plan)) {

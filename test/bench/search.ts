@@ -107,7 +107,7 @@ async function runGrid(log: (line: string) => void): Promise<{ means: Map<number
       system,
     });
     await using trialLog = await TrialLog.open(path.join(dir, 'trials.jsonl'));
-    const host = { env, tmpDir: os.tmpdir(), ...system };
+    const host = { env, tmpDir: os.tmpdir(), system };
     const byModel = { closed: createDriver('autocannon', host), open: createDriver('arrival-rate', host) };
     const session = new Session({
       plan,

@@ -245,8 +245,7 @@ describe.skipIf(!engine.ok)('the container runtime on a real Docker engine', () 
           },
           tmpDir: dir,
           graceMs: 500,
-          kill: system.kill,
-          user: system.user,
+          system,
         });
       const request = { url: server.url, scenario: fakeK6Scenario, seed: 1 };
       const result = await driverFor('ok').run({ ...request, signal: new AbortController().signal });

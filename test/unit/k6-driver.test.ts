@@ -13,7 +13,7 @@ import { startHttpServer } from '../helpers/http-server.ts';
 import { system } from '../helpers/system.ts';
 
 /** The real temp dir, signals and user, for the driver runs that need no fake. */
-const k6Host = { tmpDir: tmpdir(), kill: system.kill, user: system.user };
+const k6Host = { tmpDir: tmpdir(), system };
 
 const closed = fakeK6Scenario;
 
@@ -120,8 +120,7 @@ describe('k6 driver with a stand-in k6 binary', () => {
       },
       tmpDir: files.tmp,
       graceMs: 200,
-      kill: system.kill,
-      user: system.user,
+      system,
     });
   const report = async () =>
     JSON.parse(await readFile(files.report, 'utf8')) as {
