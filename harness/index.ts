@@ -15,12 +15,15 @@ export { type Catalogue, isLoopbackUrl, type Plan, resolvePlan } from './config/
 export type { Config, TargetDefinition, TargetInput, UserConfig } from './config/schema.ts';
 export type { Driver, DriverName, DriverRequest, DriverResult, LatencySummary } from './drivers/driver.ts';
 export { ExitCode, PooltuneError } from './errors.ts';
+export type { HostSystem } from './host/host.ts';
+export { nodeSystem } from './host/node-host.ts';
 export { compareRunPaths } from './report/compare-report.ts';
 export { writeReport as renderReport } from './report/write-report.ts';
 export type { Manifest } from './results/manifest.ts';
 export type { TrialResult } from './results/trial.ts';
 export { readTrialLog } from './results/trial-log.ts';
 export { type RunEnvironment, type RunOutcome, runOnce, tune } from './run/tune.ts';
-export { type StartedTarget, startTarget } from './runtime/process-runtime.ts';
+export { startTarget } from './runtime/process-runtime.ts';
+export type { StartedTarget } from './runtime/service.ts';
 export type { Progress } from './tuning/progress.ts';
 export { runTrial } from './tuning/run-trial.ts';

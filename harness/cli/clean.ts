@@ -29,7 +29,7 @@ export function cleanCommand(host: Host, result: (r: CommandResult) => void) {
     args,
     run: async ({ rawArgs, args: parsed }) => {
       checkFlags(rawArgs, args);
-      const orphans = await removeOrphans(host.tmpDir);
+      const orphans = await removeOrphans(host.tmpDir, host.system.kill);
       const engine = await dockerEngine();
       const removed = engine.ok
         ? await removeLabelledContainers(typeof parsed.run === 'string' ? parsed.run : undefined)

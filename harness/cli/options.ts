@@ -227,5 +227,6 @@ export function runEnvironment(
     signal,
     progress,
     version,
+    system: host.system,
   };
 }

@@ -1,7 +1,7 @@
 // What the collector samples of a started target: for a trial, and for a probe.
 
 import { groupPids } from '../runtime/child.ts';
-import type { StartedTarget } from '../runtime/process-runtime.ts';
+import type { StartedTarget } from '../runtime/service.ts';
 import type { CollectTarget } from './collector.ts';
 import { poolMetricNames } from './metric-names.ts';
 

@@ -4,8 +4,9 @@ import type { OpenScenario, RequestSpec } from '../../scenarios/scenario.ts';
 import { arrivalSchedule, requestPicker, seededRandom } from '../../scenarios/schedule.ts';
 import { createLatencyHistogram, encodeHistogram, summarize } from '../analysis/histogram.ts';
 import { usageError } from '../errors.ts';
+import type { CpuUsage } from '../host/host.ts';
 import { loopbackTarget } from '../loopback.ts';
-import type { Driver, DriverRequest, DriverResult, GeneratorCpu } from './driver.ts';
+import type { Driver, DriverRequest, DriverResult, GeneratorCpu, InProcessDriverOptions } from './driver.ts';
 
 /** A start later than this past its intended time counts as late. */
 const LATE_START_MS = 1;
@@ -15,26 +16,32 @@ const DRAIN_GRACE_MS = 1_000;
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** Open-model driver: starts requests on an undici Pool at their scheduled times, never waiting for responses. */
-export const arrivalRateDriver: Driver = {
-  name: 'arrival-rate',
-  unsupported(scenario) {
-    return scenario.model === 'open'
-      ? undefined
-      : 'the arrival-rate driver runs open-model scenarios (a schedule of arrivals); ' +
-          'use the autocannon driver for closed-model stages';
-  },
-  run: (request) => {
-    const { scenario } = request;
-    if (scenario.model !== 'open') {
-      return Promise.reject(
-        usageError(`scenario ${scenario.name}: the arrival-rate driver runs open-model scenarios only`),
-      );
-    }
-    return runOpen(request, scenario);
-  },
-};
+export function createArrivalRateDriver(options: InProcessDriverOptions): Driver {
+  return {
+    name: 'arrival-rate',
+    unsupported(scenario) {
+      return scenario.model === 'open'
+        ? undefined
+        : 'the arrival-rate driver runs open-model scenarios (a schedule of arrivals); ' +
+            'use the autocannon driver for closed-model stages';
+    },
+    run: (request) => {
+      const { scenario } = request;
+      if (scenario.model !== 'open') {
+        return Promise.reject(
+          usageError(`scenario ${scenario.name}: the arrival-rate driver runs open-model scenarios only`),
+        );
+      }
+      return runOpen(request, scenario, options.cpuUsage);
+    },
+  };
+}
 
-async function runOpen(request: DriverRequest, scenario: OpenScenario): Promise<DriverResult> {
+async function runOpen(
+  request: DriverRequest,
+  scenario: OpenScenario,
+  cpuUsage: CpuUsage,
+): Promise<DriverResult> {
   const { signal } = request;
   signal.throwIfAborted();
   if (!(scenario.maxInFlight >= 1))
@@ -79,6 +86,7 @@ async function runOpen(request: DriverRequest, scenario: OpenScenario): Promise<
     timeoutMs,
     pick,
     onMeasureStart: request.onMeasureStart,
+    cpuUsage,
   });
   const onAbort = (): void => run.stop(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
@@ -142,6 +150,7 @@ interface OpenRunConfig {
   readonly timeoutMs: number;
   readonly pick: () => PreparedRequest;
   readonly onMeasureStart: (() => void) | undefined;
+  readonly cpuUsage: CpuUsage;
 }
 
 /** What one run measured over its window (warm-up excluded). */
@@ -351,7 +360,7 @@ class OpenRun {
       return;
     }
     this.measureStartedAt = now;
-    this.cpuStart = process.cpuUsage();
+    this.cpuStart = this.config.cpuUsage();
   }
 
   private endSchedule(): void {
@@ -373,7 +382,7 @@ class OpenRun {
     clearTimeout(this.sweepTimer);
     clearTimeout(this.drainTimer);
     const wallMs = performance.now() - this.measureStartedAt;
-    const usage = process.cpuUsage(this.cpuStart);
+    const usage = this.config.cpuUsage(this.cpuStart);
     const userMs = usage.user / 1000;
     const systemMs = usage.system / 1000;
     this.resolve({

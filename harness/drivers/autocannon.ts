@@ -9,8 +9,16 @@ import {
   summarize,
 } from '../analysis/histogram.ts';
 import { usageError } from '../errors.ts';
+import type { CpuUsage } from '../host/host.ts';
 import { loopbackTarget } from '../loopback.ts';
-import type { Driver, DriverRequest, DriverResult, GeneratorCpu, StageResult } from './driver.ts';
+import type {
+  Driver,
+  DriverRequest,
+  DriverResult,
+  GeneratorCpu,
+  InProcessDriverOptions,
+  StageResult,
+} from './driver.ts';
 
 /**
  * autocannon stops only on its sample tick, so the tick bounds how far a stage overruns its duration and
@@ -45,26 +53,32 @@ interface StageOutcome {
 type BaseOptions = Omit<autocannon.Options, 'connections' | 'duration'>;
 
 /** Closed-model driver on autocannon's programmatic API: warm-up, then each stage in order. */
-export const autocannonDriver: Driver = {
-  name: 'autocannon',
-  unsupported(scenario) {
-    return scenario.model === 'closed'
-      ? undefined
-      : 'autocannon is a closed-model generator (each connection waits for its response); ' +
-          'use the arrival-rate driver for open-model scenarios';
-  },
-  run: (request) => {
-    const { scenario } = request;
-    if (scenario.model !== 'closed') {
-      return Promise.reject(
-        usageError(`scenario ${scenario.name}: the autocannon driver runs closed-model scenarios only`),
-      );
-    }
-    return runClosed(request, scenario);
-  },
-};
+export function createAutocannonDriver(options: InProcessDriverOptions): Driver {
+  return {
+    name: 'autocannon',
+    unsupported(scenario) {
+      return scenario.model === 'closed'
+        ? undefined
+        : 'autocannon is a closed-model generator (each connection waits for its response); ' +
+            'use the arrival-rate driver for open-model scenarios';
+    },
+    run: (request) => {
+      const { scenario } = request;
+      if (scenario.model !== 'closed') {
+        return Promise.reject(
+          usageError(`scenario ${scenario.name}: the autocannon driver runs closed-model scenarios only`),
+        );
+      }
+      return runClosed(request, scenario, options.cpuUsage);
+    },
+  };
+}
 
-async function runClosed(request: DriverRequest, scenario: ClosedScenario): Promise<DriverResult> {
+async function runClosed(
+  request: DriverRequest,
+  scenario: ClosedScenario,
+  cpuUsage: CpuUsage,
+): Promise<DriverResult> {
   const { signal } = request;
   signal.throwIfAborted();
   const first = scenario.stages[0];
@@ -86,14 +100,14 @@ async function runClosed(request: DriverRequest, scenario: ClosedScenario): Prom
 
   if (scenario.warmupMs > 0) await runStage(options, first.connections, scenario.warmupMs, timeoutMs, signal);
   request.onMeasureStart?.();
-  const cpuStart = process.cpuUsage();
+  const cpuStart = cpuUsage();
   const wallStart = performance.now();
   const outcomes: StageOutcome[] = [];
   for (const stage of scenario.stages) {
     outcomes.push(await runStage(options, stage.connections, stage.durationMs, timeoutMs, signal));
   }
   const wallMs = performance.now() - wallStart;
-  const generatorCpu = cpuShare(process.cpuUsage(cpuStart), wallMs);
+  const generatorCpu = cpuShare(cpuUsage(cpuStart), wallMs);
 
   const last = outcomes[outcomes.length - 1];
   if (last === undefined) throw new Error('unreachable: a closed scenario has at least one stage');

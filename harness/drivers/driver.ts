@@ -1,4 +1,5 @@
 import type { Scenario } from '../../scenarios/scenario.ts';
+import type { CpuUsage } from '../host/host.ts';
 import type { RemotePolicy } from '../loopback.ts';
 
 /** The names of the load drivers. */
@@ -14,6 +15,11 @@ export interface LatencySummary {
   readonly p99: number;
   readonly p999: number;
   readonly max: number;
+}
+
+/** What a driver that generates load inside pooltune needs from the host: its CPU time, for its share. */
+export interface InProcessDriverOptions {
+  readonly cpuUsage: CpuUsage;
 }
 
 /** CPU used by the load generator itself while it ran. On 2 cores it competes with the target. */

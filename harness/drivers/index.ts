@@ -1,16 +1,24 @@
-import { arrivalRateDriver } from './arrival-rate.ts';
-import { autocannonDriver } from './autocannon.ts';
+import type { HostSystem } from '../host/host.ts';
+import { createArrivalRateDriver } from './arrival-rate.ts';
+import { createAutocannonDriver } from './autocannon.ts';
 import type { Driver, DriverName } from './driver.ts';
 import { createK6Driver } from './k6.ts';
 
+/** What the drivers need from the host: the environment and temp dir (k6), CPU use, signals, the user. */
+export interface DriverHost {
+  readonly env: Readonly<Record<string, string>>;
+  readonly tmpDir: string;
+  readonly system: Pick<HostSystem, 'cpuUsage' | 'kill' | 'user'>;
+}
+
 /** The driver called `name`; the k6 driver finds its binary through `env` (POOLTUNE_K6, then PATH). */
-export function createDriver(name: DriverName, env: Readonly<Record<string, string>>): Driver {
+export function createDriver(name: DriverName, host: DriverHost): Driver {
   switch (name) {
     case 'autocannon':
-      return autocannonDriver;
+      return createAutocannonDriver(host.system);
     case 'arrival-rate':
-      return arrivalRateDriver;
+      return createArrivalRateDriver(host.system);
     case 'k6':
-      return createK6Driver({ env });
+      return createK6Driver({ env: host.env, tmpDir: host.tmpDir, system: host.system });
   }
 }

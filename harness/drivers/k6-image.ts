@@ -1,7 +1,6 @@
 // k6 from a container image (POOLTUNE_K6_IMAGE), run with the docker CLI on host networking.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { GeneratorCpu } from './driver.ts';
@@ -29,9 +28,9 @@ export function k6DockerArgs(options: {
   readonly dir: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly k6Args: readonly string[];
-  readonly user?: string;
+  /** `uid:gid` to run as. */
+  readonly user: string;
 }): string[] {
-  const { uid, gid } = userInfo();
   const env = Object.entries(options.env)
     .filter(([key, value]) => passedEnv.test(key) && value !== undefined)
     .flatMap(([key, value]) => ['--env', `${key}=${value}`]);
@@ -45,7 +44,7 @@ export function k6DockerArgs(options: {
     '--network',
     'host',
     '--user',
-    options.user ?? `${uid}:${gid}`,
+    options.user,
     '--volume',
     `${options.dir}:${options.dir}`,
     '--workdir',

@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ExitCode, PooltuneError, usageError } from '../errors.ts';
+import type { HostSystem, Kill } from '../host/host.ts';
 import { loopbackTarget } from '../loopback.ts';
 import { findOnPath, isExecutableFile } from '../runtime/executables.ts';
 import type { Driver, DriverRequest, DriverResult, GeneratorCpu } from './driver.ts';
@@ -88,14 +88,19 @@ export function k6NotFound(): PooltuneError {
   );
 }
 
-/** Dependencies of the k6 driver, injectable for tests. */
+/** Dependencies of the k6 driver, from the host; tests pass their own. */
 export interface K6DriverOptions {
-  /** Environment for the binary lookup and for k6 itself; defaults to the process's at run time. */
-  readonly env?: K6Env;
+  /** Environment for the binary lookup and for k6 itself. */
+  readonly env: K6Env;
   /** Finds the binary; defaults to {@link findK6}. */
   readonly findBinary?: (env: K6Env) => string | undefined;
-  /** Where the per-run temp dir goes; defaults to the OS temp dir. */
-  readonly tmpDir?: string;
+  /** Where the per-run temp dir goes (the OS temp dir). */
+  readonly tmpDir: string;
+  /**
+   * Signals k6's process group when the run is aborted; the user k6's container runs as (so the files it
+   * writes stay the caller's), read only when k6 runs from an image.
+   */
+  readonly system: Pick<HostSystem, 'kill' | 'user'>;
   /** ms between SIGINT and SIGKILL when the run is aborted. */
   readonly graceMs?: number;
   /** Monotonic clock in ms. */
@@ -108,31 +113,28 @@ export interface K6DriverOptions {
   readonly gzipPoints?: boolean;
 }
 
-/** A k6 driver with its dependencies; {@link k6Driver} uses the defaults. */
-export function createK6Driver(options: K6DriverOptions = {}): Driver {
+/** Runs scenarios with k6: the `POOLTUNE_K6_IMAGE` image, else `POOLTUNE_K6` or `k6` on PATH. */
+export function createK6Driver(options: K6DriverOptions): Driver {
   return {
     name: 'k6',
     // k6 runs both models: closed stages as constant-vus, open shapes as arrival-rate executors.
     unsupported: () => undefined,
     preflight: () => {
-      if (findK6Launch(options.env ?? process.env, options.findBinary) === undefined) throw k6NotFound();
+      if (findK6Launch(options.env, options.findBinary) === undefined) throw k6NotFound();
     },
     run: (request) => runK6(request, options),
   };
 }
 
-/** Runs scenarios with k6: the `POOLTUNE_K6_IMAGE` image, else `POOLTUNE_K6` or `k6` on PATH. */
-export const k6Driver: Driver = createK6Driver();
-
 async function runK6(request: DriverRequest, options: K6DriverOptions): Promise<DriverResult> {
   const { scenario, signal } = request;
   signal.throwIfAborted();
-  const env = options.env ?? process.env;
+  const { env } = options;
   const launch = findK6Launch(env, options.findBinary);
   if (launch === undefined) throw k6NotFound();
   const { url } = loopbackTarget(request.url, request.remote);
   const script = await buildK6Script(scenario, url, { seed: request.seed });
-  const dir = await mkdtemp(path.join(options.tmpDir ?? tmpdir(), 'pooltune-k6-'));
+  const dir = await mkdtemp(path.join(options.tmpDir, 'pooltune-k6-'));
   try {
     const files = {
       script: path.join(dir, 'script.js'),
@@ -228,7 +230,14 @@ async function runMeasured(
   // In a container k6 is not the shell's child, so its CPU comes from the container's cgroup. SIGINT to
   // the docker CLI is forwarded to k6 (sig-proxy); a SIGKILLed CLI leaves the container, removed here.
   const name = `pooltune-k6-${path.basename(cwd)}`;
-  const dockerArgs = k6DockerArgs({ image: launch.image, name, dir: cwd, env, k6Args: args });
+  const dockerArgs = k6DockerArgs({
+    image: launch.image,
+    name,
+    dir: cwd,
+    env,
+    k6Args: args,
+    user: `${options.system.user.uid}:${options.system.user.gid}`,
+  });
   const cpu = followContainerCpu(launch.docker, name);
   try {
     const exit = await spawnMeasured([launch.docker, ...dockerArgs], env, cwd, request, options);
@@ -275,8 +284,11 @@ function spawnMeasured(
 
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = (): void => {
-    signalGroup(child, 'SIGINT');
-    killTimer = setTimeout(() => signalGroup(child, 'SIGKILL'), options.graceMs ?? defaultGraceMs);
+    signalGroup(child, 'SIGINT', options.system.kill);
+    killTimer = setTimeout(
+      () => signalGroup(child, 'SIGKILL', options.system.kill),
+      options.graceMs ?? defaultGraceMs,
+    );
   };
   if (request.signal.aborted) onAbort();
   else request.signal.addEventListener('abort', onAbort, { once: true });
@@ -295,10 +307,10 @@ function spawnMeasured(
   });
 }
 
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals, kill: Kill): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
-    process.kill(-child.pid, signal);
+    kill(-child.pid, signal);
   } catch {
     // Already gone.
   }

@@ -1,10 +1,10 @@
 import '../polyfills.ts';
 import os from 'node:os';
 import { main } from '../cli/main.ts';
-import { cleanupRegistry } from '../runtime/cleanup.ts';
+import { CleanupRegistry } from '../runtime/cleanup.ts';
 import { OWNER_ENV, ownerOf } from '../runtime/orphans.ts';
 import { containerDefaults } from './container-env.ts';
-import type { Host, OutStream } from './host.ts';
+import type { Host, HostSystem, OutStream } from './host.ts';
 
 function stream(target: NodeJS.WriteStream): OutStream {
   return {
@@ -15,6 +15,28 @@ function stream(target: NodeJS.WriteStream): OutStream {
     get columns() {
       return target.columns ?? 80;
     },
+  };
+}
+
+/** The facts of this machine and process, with a fresh cleanup registry. */
+export function nodeSystem(): HostSystem {
+  const cpus = os.cpus();
+  return {
+    cpus: { count: cpus.length, model: cpus[0]?.model ?? 'unknown' },
+    totalMemoryBytes: os.totalmem(),
+    platform: os.platform(),
+    release: os.release(),
+    arch: os.arch(),
+    // Read when asked: os.userInfo() throws for a uid without a passwd entry, and only some runs need it.
+    get user() {
+      const { uid, gid, username } = os.userInfo();
+      return { uid, gid, username };
+    },
+    cpuUsage: (previous) => process.cpuUsage(previous),
+    kill: (pid, signal) => {
+      process.kill(pid, signal);
+    },
+    cleanup: new CleanupRegistry(),
   };
 }
 
@@ -39,6 +61,7 @@ export function nodeHost(): Host {
         process.off('SIGTERM', handler);
       };
     },
+    system: nodeSystem(),
   };
 }
 
@@ -47,12 +70,12 @@ const forcedExitMs = 4_500;
 
 /** Runs the CLI on the real process and exits with its code; anything still running is killed on the way out. */
 export async function runCli(): Promise<void> {
+  const host = nodeHost();
   // Last line of defence: an exit path that could not await the runtime's cleanup still kills the groups.
-  process.on('exit', () => cleanupRegistry.killAllSync((pid, signal) => process.kill(pid, signal)));
+  process.on('exit', () => host.system.cleanup.killAllSync(host.system.kill));
   // Inherited by every process pooltune starts, so `pooltune clean` can find them if this one is killed.
   process.env[OWNER_ENV] = await ownerOf(process.pid);
   let interrupts = 0;
-  const host = nodeHost();
   const forceOnSecondInterrupt = host.onInterrupt(() => {
     interrupts += 1;
     if (interrupts >= 2) {

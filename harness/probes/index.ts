@@ -4,7 +4,7 @@
 import { startCollector } from '../collect/sampler.ts';
 import { messageOf } from '../errors.ts';
 import type { KnobValues } from '../results/trial.ts';
-import type { StartedTarget } from '../runtime/process-runtime.ts';
+import type { StartedTarget } from '../runtime/service.ts';
 import { circuitBreakerProbe } from './circuit-breaker.ts';
 import { deadConnectionProbe } from './dead-connection.ts';
 import { drainingProbe } from './draining.ts';

@@ -5,8 +5,7 @@ import type { CollectTarget, RunningCollector } from '../collect/collector.ts';
 import type { CollectorOptions } from '../collect/sampler.ts';
 import type { ProbeResult } from '../results/probe-results.ts';
 import type { KnobValues } from '../results/trial.ts';
-import type { StartedTarget } from '../runtime/process-runtime.ts';
-import type { StartedService } from '../runtime/service.ts';
+import type { StartedService, StartedTarget } from '../runtime/service.ts';
 import type { LoadOptions, ProbeClock, ProbeRequest, RunningLoad } from './load.ts';
 
 export type { ProbeClock, ProbeRequest, ProbeResult };

@@ -1,13 +1,13 @@
 import { rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { type Scenario, scaleScenario } from '../../scenarios/scenario.ts';
 import { readOpenFilesLimit } from '../collect/proc-stats.ts';
 import { durationValueMs } from '../config/duration.ts';
 import type { Plan } from '../config/plan.ts';
 import type { Driver } from '../drivers/driver.ts';
-import { createDriver } from '../drivers/index.ts';
+import { createDriver, type DriverHost } from '../drivers/index.ts';
 import { usageError } from '../errors.ts';
+import type { HostSystem } from '../host/host.ts';
 import { probeContext, runProbes } from '../probes/index.ts';
 import type { LoadedRun } from '../report/comparable-run.ts';
 import { type ComparisonOutcome, compareRunPaths } from '../report/compare-report.ts';
@@ -29,7 +29,8 @@ import type { TrialResult } from '../results/trial.ts';
 import { TrialLog } from '../results/trial-log.ts';
 import { chooseRuntime, type RuntimeChoice } from '../runtime/choose-runtime.ts';
 import { startContainerTarget } from '../runtime/container-runtime.ts';
-import { type StartedTarget, startTarget } from '../runtime/process-runtime.ts';
+import { startTarget } from '../runtime/process-runtime.ts';
+import type { StartedTarget } from '../runtime/service.ts';
 import { expectedTrialsPerPool, runMethod } from '../tuning/method.ts';
 import type { MethodOutcome } from '../tuning/outcome.ts';
 import type { Progress } from '../tuning/progress.ts';
@@ -49,6 +50,8 @@ export interface RunEnvironment {
   readonly progress: Progress;
   readonly version: string;
   readonly nodeVersion: string;
+  /** The machine's facts, CPU use, signals and the cleanup registry. */
+  readonly system: HostSystem;
 }
 
 /** What a tune or single-trial run produced. */
@@ -114,10 +117,10 @@ export function runOnce(
 }
 
 /** The driver for each scenario: the configured one where it can run it, else the model's default. */
-function driverChooser(plan: Plan, env: Readonly<Record<string, string>>): (scenario: Scenario) => Driver {
-  const configured = plan.config.driver === 'auto' ? undefined : createDriver(plan.config.driver, env);
+function driverChooser(plan: Plan, host: DriverHost): (scenario: Scenario) => Driver {
+  const configured = plan.config.driver === 'auto' ? undefined : createDriver(plan.config.driver, host);
   configured?.preflight?.();
-  const byModel = { closed: createDriver('autocannon', env), open: createDriver('arrival-rate', env) };
+  const byModel = { closed: createDriver('autocannon', host), open: createDriver('arrival-rate', host) };
   return (scenario) =>
     configured !== undefined && configured.unsupported(scenario) === undefined
       ? configured
@@ -132,7 +135,8 @@ async function execute(
   options: RunOptions,
 ): Promise<RunOutcome> {
   const { progress } = environment;
-  const drivers = driverChooser(plan, environment.env);
+  const { env, tmpDir, system } = environment;
+  const drivers = driverChooser(plan, { env, tmpDir, system });
   const now = environment.now();
   const { resume } = options;
   if (resume !== undefined && resume.origin.planHash !== planHash(plan)) {
@@ -171,6 +175,7 @@ async function execute(
       packageRoot: environment.packageRoot,
       baseDir: environment.baseDir,
       logDir: paths.logs,
+      system: environment.system,
     };
     await using target =
       runtime.runtime === 'container'
@@ -298,7 +303,7 @@ function makeManifest(
   facts: Record<string, string | number | undefined>,
   runtime: RuntimeChoice,
 ): Manifest {
-  const cpus = os.cpus();
+  const { system } = environment;
   return {
     schemaVersion: 1,
     runId,
@@ -343,10 +348,10 @@ function makeManifest(
     environment: {
       pooltune: environment.version,
       node: environment.nodeVersion,
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      cpus: cpus.length,
-      cpuModel: cpus[0]?.model ?? 'unknown',
-      memoryBytes: os.totalmem(),
+      platform: `${system.platform} ${system.release} ${system.arch}`,
+      cpus: system.cpus.count,
+      cpuModel: system.cpus.model,
+      memoryBytes: system.totalMemoryBytes,
       ...(facts.postgres === undefined ? {} : { postgres: String(facts.postgres) }),
       ...(typeof facts.openFilesLimit === 'number' ? { openFilesLimit: facts.openFilesLimit } : {}),
     },

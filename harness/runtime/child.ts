@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { cleanupRegistry } from './cleanup.ts';
+import type { HostSystem } from '../host/host.ts';
 import { LogTail } from './log-tail.ts';
 
 /** How to start one service process. */
@@ -18,6 +18,9 @@ export interface ChildSpec {
   /** The signal that asks it to stop quickly (PostgreSQL: SIGINT, its fast shutdown). */
   readonly stopSignal?: NodeJS.Signals;
 }
+
+/** What starting and stopping a child needs from the host: signals, and the registry it is kept in. */
+export type ChildControl = Pick<HostSystem, 'kill' | 'cleanup'>;
 
 /** How a process ended. */
 export interface ExitInfo {
@@ -42,7 +45,7 @@ export interface StartedChild extends AsyncDisposable {
  * Starts a process in its own process group (so stopping it stops everything it started), captures
  * its output, and registers it for cleanup on any exit path.
  */
-export async function startChild(spec: ChildSpec): Promise<StartedChild> {
+export async function startChild(spec: ChildSpec, control: ChildControl): Promise<StartedChild> {
   const log = new LogTail(40, spec.logFile);
   const child = spawn(spec.command, [...spec.args], {
     cwd: spec.cwd,
@@ -72,11 +75,11 @@ export async function startChild(spec: ChildSpec): Promise<StartedChild> {
     child.once('spawn', () => resolve(child.pid ?? 0));
     child.once('error', () => resolve(0));
   });
-  if (pid > 0) cleanupRegistry.addGroup(pid, `${spec.name} (pid ${pid})`);
+  if (pid > 0) control.cleanup.addGroup(pid, `${spec.name} (pid ${pid})`);
 
   const signalGroup = (signal: NodeJS.Signals) => {
     try {
-      process.kill(-pid, signal);
+      control.kill(-pid, signal);
     } catch {
       // The group is gone already.
     }
@@ -92,7 +95,7 @@ export async function startChild(spec: ChildSpec): Promise<StartedChild> {
       }
       // Whatever the leader left behind in its group goes too.
       signalGroup('SIGKILL');
-      cleanupRegistry.removeGroup(pid);
+      control.cleanup.removeGroup(pid);
     }
     await exited;
     await log.close();

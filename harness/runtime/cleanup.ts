@@ -32,6 +32,3 @@ export class CleanupRegistry {
     this.#groups.clear();
   }
 }
-
-/** The registry used by the process runtime; the host kills what is left in it when pooltune exits. */
-export const cleanupRegistry = new CleanupRegistry();

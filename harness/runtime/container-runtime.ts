@@ -6,10 +6,9 @@ import type { TargetDefinition } from '../config/schema.ts';
 import { K6_CONTAINER_LABEL } from '../drivers/k6-image.ts';
 import { messageOf, targetError } from '../errors.ts';
 import type { KnobValues } from '../results/trial.ts';
-import { cleanupRegistry } from './cleanup.ts';
 import { RUN_LABEL, startContainerChild } from './container-child.ts';
-import type { Launcher } from './postgres.ts';
-import { type RuntimeOptions, type StartedTarget, startTarget } from './process-runtime.ts';
+import { type RuntimeOptions, startTarget } from './process-runtime.ts';
+import type { Launcher, StartedTarget } from './service.ts';
 
 /**
  * The default image: nearly empty (built `FROM scratch`, nothing pulled), run with the host's `/usr`,
@@ -113,8 +112,9 @@ export async function startContainerTarget(
       runLabel: options.runLabel,
     });
     if (child.pid > 0) {
-      cleanupRegistry.addGroup(child.pid, `${spec.name} container (pid ${child.pid})`);
-      void child.exited.then(() => cleanupRegistry.removeGroup(child.pid));
+      const { cleanup } = options.system;
+      cleanup.addGroup(child.pid, `${spec.name} container (pid ${child.pid})`);
+      void child.exited.then(() => cleanup.removeGroup(child.pid));
     }
     return child;
   };

@@ -1,6 +1,7 @@
 // What a killed pooltune left behind on this machine: service processes and temp folders.
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { Kill } from '../host/host.ts';
 
 /**
  * Env var every process pooltune starts inherits: `<pid>:<start time in clock ticks>` of the pooltune
@@ -90,11 +91,14 @@ export async function findOrphanDirs(tmpDir: string): Promise<string[]> {
  * Kills the orphaned processes (SIGKILL: their pooltune is gone, nothing will ask them nicely) and
  * removes the orphaned temp folders. Returns what it removed, for the report of `pooltune clean`.
  */
-export async function removeOrphans(tmpDir: string): Promise<{ processes: OrphanProcess[]; dirs: string[] }> {
+export async function removeOrphans(
+  tmpDir: string,
+  kill: Kill,
+): Promise<{ processes: OrphanProcess[]; dirs: string[] }> {
   const processes = await findOrphanProcesses();
   for (const orphan of processes) {
     try {
-      process.kill(orphan.pid, 'SIGKILL');
+      kill(orphan.pid, 'SIGKILL');
     } catch {
       // Gone meanwhile.
     }

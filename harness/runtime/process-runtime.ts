@@ -6,19 +6,20 @@ import { usageError } from '../errors.ts';
 import type { KnobValues } from '../results/trial.ts';
 import type { ChildSpec, StartedChild } from './child.ts';
 import { findOnPath } from './executables.ts';
+import { launcherOf } from './launcher.ts';
 import { OWNER_ENV, OWNER_FILE } from './orphans.ts';
 import { choosePort } from './ports.ts';
-import {
-  type Launcher,
-  launcherOf,
-  POSTGRES_READY_LOG,
-  type ServiceContext,
-  type ServiceLimits,
-  startPostgres,
-} from './postgres.ts';
+import { POSTGRES_READY_LOG, startPostgres } from './postgres.ts';
 import { renderProcess, startProcessService } from './process-service.ts';
 import { waitReady } from './readiness.ts';
-import type { StartedService } from './service.ts';
+import type {
+  Launcher,
+  RuntimeSystem,
+  ServiceContext,
+  ServiceLimits,
+  StartedService,
+  StartedTarget,
+} from './service.ts';
 import type { TemplateContext } from './templates.ts';
 
 /** What the process runtime needs from the host, passed in so tests can run it in-process. */
@@ -37,24 +38,8 @@ export interface RuntimeOptions {
   readonly logDir?: string;
   /** Starts each service's process; local children when absent (see container-runtime.ts). */
   readonly launch?: Launcher;
-}
-
-/** A target whose services are running. Disposing it stops them all, in reverse order. */
-export interface StartedTarget extends AsyncDisposable {
-  readonly definition: TargetDefinition;
-  /** The service that takes the load (it may be replaced by a restart, so read it after `apply`). */
-  entry(): StartedService;
-  service(name: string): StartedService;
-  /** Restarts exactly the services whose rendered definition changes with these knob values (and their dependents). */
-  apply(knobs: KnobValues): Promise<string[]>;
-  /**
-   * Stops one service and runs the very same process again on the same port (a database keeps its data
-   * and password); the services that depend on it keep running. A dependency restarting under load.
-   */
-  restart(name: string): Promise<void>;
-  /** Facts from every service (PostgreSQL version, max_connections, ...). */
-  facts(): Record<string, string | number>;
-  stop(): Promise<void>;
+  /** Signals, cleanup, the machine and the user, from the host. */
+  readonly system: RuntimeSystem;
 }
 
 /** Services in start order: each after what it depends on. Cycles and unknown names are usage errors. */
@@ -102,6 +87,7 @@ export async function startTarget(
   const context: ServiceContext = {
     tmpRoot,
     env: options.env,
+    system: options.system,
     ...(options.logDir === undefined ? {} : { logDir: options.logDir }),
     ...(options.launch === undefined ? {} : { launch: options.launch }),
   };

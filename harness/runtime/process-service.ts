@@ -2,9 +2,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProcessService } from '../config/schema.ts';
 import { messageOf, usageError } from '../errors.ts';
-import { launcherOf, type ServiceContext } from './postgres.ts';
+import { launcherOf } from './launcher.ts';
 import { waitReady } from './readiness.ts';
-import type { StartedService } from './service.ts';
+import type { ServiceContext, StartedService } from './service.ts';
 import { renderTemplate, type TemplateContext } from './templates.ts';
 
 /** A process service with every template filled in: what is actually run. */

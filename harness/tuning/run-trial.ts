@@ -8,7 +8,7 @@ import type { Driver } from '../drivers/driver.ts';
 import { isPooltuneError, messageOf } from '../errors.ts';
 import type { RemotePolicy } from '../loopback.ts';
 import type { TrialKey, TrialResult } from '../results/trial.ts';
-import type { StartedTarget } from '../runtime/process-runtime.ts';
+import type { StartedTarget } from '../runtime/service.ts';
 
 /** Everything one trial needs. */
 export interface TrialInput {

@@ -5,7 +5,7 @@ import { ExitCode, PooltuneError, targetError } from '../errors.ts';
 import type { KnobValues, MeasuredTrial, TrialKey, TrialResult } from '../results/trial.ts';
 import { isMeasured } from '../results/trial.ts';
 import type { TrialLog } from '../results/trial-log.ts';
-import type { StartedTarget } from '../runtime/process-runtime.ts';
+import type { StartedTarget } from '../runtime/service.ts';
 import type { Progress } from './progress.ts';
 import { runTrial } from './run-trial.ts';
 

@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { arrivalRateDriver } from '../../harness/drivers/arrival-rate.ts';
-import { autocannonDriver } from '../../harness/drivers/autocannon.ts';
 import type { DriverResult } from '../../harness/drivers/driver.ts';
 import type { ClosedScenario, OpenScenario, RequestSpec } from '../../scenarios/scenario.ts';
+import { arrivalRateDriver, autocannonDriver } from '../helpers/drivers.ts';
 
 /** The raw CLI's settings, matched by the driver runs it is compared with. */
 const CONNECTIONS = 50;

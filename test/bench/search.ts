@@ -19,6 +19,7 @@ import { saturateScenario } from '../../harness/tuning/step-scenarios.ts';
 import { scenarios } from '../../scenarios/index.ts';
 import { seededRandom } from '../../scenarios/schedule.ts';
 import { bundledTargets } from '../../targets/index.ts';
+import { system } from '../helpers/system.ts';
 
 /** The exhaustive grid the tune is judged against: every size from 1 to this, three times, interleaved. */
 const gridTo = 32;
@@ -103,9 +104,11 @@ async function runGrid(log: (line: string) => void): Promise<{ means: Map<number
       node: process.execPath,
       packageRoot,
       baseDir: packageRoot,
+      system,
     });
     await using trialLog = await TrialLog.open(path.join(dir, 'trials.jsonl'));
-    const byModel = { closed: createDriver('autocannon', env), open: createDriver('arrival-rate', env) };
+    const host = { env, tmpDir: os.tmpdir(), system };
+    const byModel = { closed: createDriver('autocannon', host), open: createDriver('arrival-rate', host) };
     const session = new Session({
       plan,
       target,

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import type { Host } from '../../harness/host/host.ts';
+import type { Host, HostSystem } from '../../harness/host/host.ts';
+import { nodeSystem } from '../../harness/host/node-host.ts';
 
 /** A Host for running the CLI in-process: captured output, given argv/env/cwd, and a way to send SIGINT. */
 export interface FakeHost extends Host {
@@ -9,10 +10,13 @@ export interface FakeHost extends Host {
   interrupt(): void;
 }
 
-/** Builds a {@link FakeHost}; env defaults to the real one (PATH etc.) without CI noise. */
+/**
+ * Builds a {@link FakeHost}; env defaults to the real one (PATH etc.) without CI noise, the system to the
+ * real machine's (runs start real processes) with a cleanup registry of its own.
+ */
 export function fakeHost(
   argv: readonly string[],
-  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+  options: { cwd?: string; env?: Record<string, string | undefined>; system?: HostSystem } = {},
 ): FakeHost {
   let stdout = '';
   let stderr = '';
@@ -43,6 +47,7 @@ export function fakeHost(
       handlers.add(handler);
       return () => handlers.delete(handler);
     },
+    system: options.system ?? nodeSystem(),
     out: () => stdout,
     err: () => stderr,
     interrupt: () => {

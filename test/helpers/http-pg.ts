@@ -2,8 +2,10 @@ import os from 'node:os';
 import { packageRoot } from '../../harness/cli/options.ts';
 import { targetSchema } from '../../harness/config/schema.ts';
 import type { KnobValues } from '../../harness/results/trial.ts';
-import { type StartedTarget, startTarget } from '../../harness/runtime/process-runtime.ts';
+import { startTarget } from '../../harness/runtime/process-runtime.ts';
+import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { httpPg } from '../../targets/http-pg/target.ts';
+import { system } from './system.ts';
 
 /** The bundled http-pg target's default knob values. */
 export function httpPgDefaults(): Record<string, number | boolean | string> {
@@ -25,6 +27,7 @@ export async function startHttpPg(knobs: KnobValues): Promise<StartedTarget> {
       node: process.execPath,
       packageRoot,
       baseDir: packageRoot,
+      system,
     },
   );
 }

@@ -4,9 +4,11 @@ import { packageRoot } from '../../harness/cli/options.ts';
 import type { TargetDefinition } from '../../harness/config/schema.ts';
 import type { Driver } from '../../harness/drivers/driver.ts';
 import type { KnobValues, MeasuredTrial } from '../../harness/results/trial.ts';
-import { type StartedTarget, startTarget } from '../../harness/runtime/process-runtime.ts';
+import { startTarget } from '../../harness/runtime/process-runtime.ts';
+import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { runTrial } from '../../harness/tuning/run-trial.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
+import { system } from './system.ts';
 
 /** This process's env with the unset entries left out, as the runtime takes it. */
 export function testEnv(): Record<string, string> {
@@ -23,6 +25,7 @@ export function startForTest(definition: TargetDefinition, knobs: KnobValues): P
     node: process.execPath,
     packageRoot,
     baseDir: packageRoot,
+    system,
   });
 }
 

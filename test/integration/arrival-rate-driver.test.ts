@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../harness/analysis/histogram.ts';
-import { arrivalRateDriver } from '../../harness/drivers/arrival-rate.ts';
-import { autocannonDriver } from '../../harness/drivers/autocannon.ts';
 import type { ClosedScenario, OpenScenario } from '../../scenarios/scenario.ts';
+import { arrivalRateDriver, autocannonDriver } from '../helpers/drivers.ts';
 import { countingHandler, startHttpServer, type TestHttpServer, totalCount } from '../helpers/http-server.ts';
 
 function open(overrides: Partial<OpenScenario>): OpenScenario {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../harness/analysis/histogram.ts';
-import { autocannonDriver } from '../../harness/drivers/autocannon.ts';
 import type { ClosedScenario, OpenScenario, RequestSpec } from '../../scenarios/scenario.ts';
+import { autocannonDriver } from '../helpers/drivers.ts';
 import { countingHandler, startHttpServer, totalCount } from '../helpers/http-server.ts';
 
 const MIX: readonly RequestSpec[] = [

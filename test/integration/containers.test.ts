@@ -18,6 +18,7 @@ import { fakeHost } from '../helpers/fake-host.ts';
 import { fakeK6Scenario, fakeK6Script, writeFakeK6Inputs } from '../helpers/fake-k6.ts';
 import { startHttpServer } from '../helpers/http-server.ts';
 import { interruptAtSecondTrial } from '../helpers/interrupt.ts';
+import { system } from '../helpers/system.ts';
 
 // Real containers on a real Docker engine (.ci/run installs and starts one). Without an engine the
 // suite skips with one line, except where POOLTUNE_REQUIRE_DOCKER=1 says the engine must be there.
@@ -244,6 +245,7 @@ describe.skipIf(!engine.ok)('the container runtime on a real Docker engine', () 
           },
           tmpDir: dir,
           graceMs: 500,
+          system,
         });
       const request = { url: server.url, scenario: fakeK6Scenario, seed: 1 };
       const result = await driverFor('ok').run({ ...request, signal: new AbortController().signal });

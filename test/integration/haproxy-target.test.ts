@@ -9,16 +9,18 @@ import { main } from '../../harness/cli/main.ts';
 import { packageRoot } from '../../harness/cli/options.ts';
 import { parsePrometheusText, readCounter } from '../../harness/collect/prometheus.ts';
 import { targetSchema } from '../../harness/config/schema.ts';
-import { autocannonDriver } from '../../harness/drivers/autocannon.ts';
 import { ExitCode, type PooltuneError } from '../../harness/errors.ts';
 import type { KnobValues, MeasuredTrial } from '../../harness/results/trial.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
 import { findOnPath } from '../../harness/runtime/executables.ts';
-import { type StartedTarget, startTarget } from '../../harness/runtime/process-runtime.ts';
+import { startTarget } from '../../harness/runtime/process-runtime.ts';
+import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { stepIds } from '../../harness/tuning/step.ts';
 import type { ClosedScenario } from '../../scenarios/scenario.ts';
 import { haproxy } from '../../targets/haproxy/target.ts';
+import { autocannonDriver } from '../helpers/drivers.ts';
 import { fakeHost } from '../helpers/fake-host.ts';
+import { system } from '../helpers/system.ts';
 import { measuredTrial, startForTest } from '../helpers/target-trial.ts';
 
 // Real HAProxy from Debian's haproxy package (.ci/run installs it). Without it the suite skips with one
@@ -131,6 +133,7 @@ describe('haproxy target without haproxy on PATH', () => {
       node: process.execPath,
       packageRoot,
       baseDir: packageRoot,
+      system,
     }).catch((e: unknown) => e)) as PooltuneError;
     expect(error.exitCode).toBe(ExitCode.usage);
     expect(error.message).toContain('target haproxy needs haproxy');

@@ -9,14 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../harness/cli/main.ts';
 import { packageRoot } from '../../harness/cli/options.ts';
 import { targetSchema } from '../../harness/config/schema.ts';
-import { autocannonDriver } from '../../harness/drivers/autocannon.ts';
 import { ExitCode } from '../../harness/errors.ts';
 import type { KnobValues } from '../../harness/results/trial.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
 import { findOnPath } from '../../harness/runtime/executables.ts';
-import type { StartedTarget } from '../../harness/runtime/process-runtime.ts';
+import type { StartedTarget } from '../../harness/runtime/service.ts';
 import type { ClosedScenario } from '../../scenarios/scenario.ts';
 import { hikari, nativeGauges } from '../../targets/hikari/target.ts';
+import { autocannonDriver } from '../helpers/drivers.ts';
 import { fakeHost } from '../helpers/fake-host.ts';
 import { measuredTrial, processesMatching, startForTest } from '../helpers/target-trial.ts';
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { autocannonDriver } from '../../harness/drivers/autocannon.ts';
 import type { CompletedTrial, InvalidTrial, TrialResult } from '../../harness/results/trial.ts';
-import type { StartedTarget } from '../../harness/runtime/process-runtime.ts';
+import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { runTrial } from '../../harness/tuning/run-trial.ts';
 import type { ClosedScenario } from '../../scenarios/scenario.ts';
+import { autocannonDriver } from '../helpers/drivers.ts';
 import { httpPgDefaults, startHttpPg } from '../helpers/http-pg.ts';
 
 // Only the I/O-wait endpoint (pg_sleep 10 ms): each request holds a pooled connection for ~10 ms,

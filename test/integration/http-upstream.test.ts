@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetSchema } from '../../harness/config/schema.ts';
-import { arrivalRateDriver } from '../../harness/drivers/arrival-rate.ts';
-import { autocannonDriver } from '../../harness/drivers/autocannon.ts';
 import type { Driver } from '../../harness/drivers/driver.ts';
 import type { KnobValues, MeasuredTrial } from '../../harness/results/trial.ts';
-import type { StartedTarget } from '../../harness/runtime/process-runtime.ts';
+import type { StartedTarget } from '../../harness/runtime/service.ts';
 import type { ClosedScenario, OpenScenario, Scenario } from '../../scenarios/scenario.ts';
 import { httpUpstream } from '../../targets/http-upstream/target.ts';
 import { opensslAvailable } from '../../targets/http-upstream/tls.ts';
+import { arrivalRateDriver, autocannonDriver } from '../helpers/drivers.ts';
 import { measuredTrial, startForTest } from '../helpers/target-trial.ts';
 
 const definition = targetSchema.parse(httpUpstream);

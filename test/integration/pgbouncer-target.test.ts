@@ -7,7 +7,6 @@ import { main } from '../../harness/cli/main.ts';
 import { packageRoot } from '../../harness/cli/options.ts';
 import { parsePrometheusText, readCounterByLabel } from '../../harness/collect/prometheus.ts';
 import { type TargetDefinition, targetSchema } from '../../harness/config/schema.ts';
-import { autocannonDriver } from '../../harness/drivers/autocannon.ts';
 import type { DriverResult } from '../../harness/drivers/driver.ts';
 import { ExitCode, messageOf } from '../../harness/errors.ts';
 import {
@@ -17,7 +16,8 @@ import {
   type TrialResult,
 } from '../../harness/results/trial.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
-import { checkRequirements, type StartedTarget, startTarget } from '../../harness/runtime/process-runtime.ts';
+import { checkRequirements, startTarget } from '../../harness/runtime/process-runtime.ts';
+import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { runTrial } from '../../harness/tuning/run-trial.ts';
 import type { ClosedScenario } from '../../scenarios/scenario.ts';
 import { httpPg } from '../../targets/http-pg/target.ts';
@@ -28,7 +28,9 @@ import {
   totalWaitSeconds,
 } from '../../targets/pgbouncer/admin-console.ts';
 import { appService, bouncerService, pgbouncer, processService } from '../../targets/pgbouncer/target.ts';
+import { autocannonDriver } from '../helpers/drivers.ts';
 import { fakeHost } from '../helpers/fake-host.ts';
+import { system } from '../helpers/system.ts';
 
 // Real pgBouncer (Debian's package) between the app and a real PostgreSQL, real load on 127.0.0.1.
 // Without pgbouncer the suite skips with one line, except where POOLTUNE_REQUIRE_PACKAGES=1 says the
@@ -55,7 +57,14 @@ if (missing !== undefined) {
 const defaults: KnobValues = Object.fromEntries(
   Object.entries(definition.knobs).map(([name, knob]) => [name, knob.default]),
 );
-const runtime = { env, tmpDir: os.tmpdir(), node: process.execPath, packageRoot, baseDir: packageRoot };
+const runtime = {
+  env,
+  tmpDir: os.tmpdir(),
+  node: process.execPath,
+  packageRoot,
+  baseDir: packageRoot,
+  system,
+};
 
 /** Closed load on the I/O-wait endpoint: each request holds a connection for the app's SLEEP_MS. */
 function onSleep(connections: number, durationMs: number): ClosedScenario {

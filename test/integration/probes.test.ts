@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeContext, runProbes } from '../../harness/probes/index.ts';
 import type { ProbeId, ProbeRequest, ProbeResult } from '../../harness/probes/probe.ts';
 import type { KnobValues } from '../../harness/results/trial.ts';
-import type { StartedTarget } from '../../harness/runtime/process-runtime.ts';
+import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { probeTargetDefaults, startProbeTarget } from '../helpers/probe-target.ts';
 
 // One real target (PostgreSQL + the http-pg app) for the whole file: each variant is a knob of the probe

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { targetSchema } from '../../harness/config/schema.ts';
 import { ExitCode, type PooltuneError } from '../../harness/errors.ts';
 import { startTarget } from '../../harness/runtime/process-runtime.ts';
+import { system } from '../helpers/system.ts';
 
 const fixtures = path.resolve('test/fixtures/targets');
 const options = {
@@ -12,6 +13,7 @@ const options = {
   node: process.execPath,
   packageRoot: path.resolve('.'),
   baseDir: fixtures,
+  system,
 };
 
 // A target described the way a user describes their own: a process configured by a rendered file.

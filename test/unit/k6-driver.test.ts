@@ -10,6 +10,10 @@ import { ExitCode, isPooltuneError, type PooltuneError } from '../../harness/err
 import type { OpenScenario } from '../../scenarios/scenario.ts';
 import { fakeK6Scenario, fakeK6Script, writeFakeK6Inputs } from '../helpers/fake-k6.ts';
 import { startHttpServer } from '../helpers/http-server.ts';
+import { system } from '../helpers/system.ts';
+
+/** The real temp dir, signals and user, for the driver runs that need no fake. */
+const k6Host = { tmpDir: tmpdir(), system };
 
 const closed = fakeK6Scenario;
 
@@ -39,7 +43,7 @@ afterAll(async () => {
 
 describe('k6 binary lookup', () => {
   it('without a binary, run fails with a usage error (exit 2) whose hint says how to get one', async () => {
-    const driver = createK6Driver({ env: { PATH: work } });
+    const driver = createK6Driver({ env: { PATH: work }, ...k6Host });
     const error = await rejection(
       driver.run({
         url: 'http://127.0.0.1:1',
@@ -116,6 +120,7 @@ describe('k6 driver with a stand-in k6 binary', () => {
       },
       tmpDir: files.tmp,
       graceMs: 200,
+      system,
     });
   const report = async () =>
     JSON.parse(await readFile(files.report, 'utf8')) as {
@@ -259,7 +264,7 @@ describe('k6 driver with the real k6', () => {
       req.resume();
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     });
-    const driver = createK6Driver({ env: process.env });
+    const driver = createK6Driver({ env: process.env, ...k6Host });
     let measureStarts = 0;
     const result = await driver.run({
       url: server.url,

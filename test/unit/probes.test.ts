@@ -33,7 +33,7 @@ import {
 import { buildChecklist } from '../../harness/report/checklist.ts';
 import { PROBES_FILE, writeProbeResults } from '../../harness/results/probe-results.ts';
 import { readRun } from '../../harness/results/read-run.ts';
-import type { StartedTarget } from '../../harness/runtime/process-runtime.ts';
+import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { httpPg } from '../../targets/http-pg/target.ts';
 import { probeTarget } from '../helpers/probe-target.ts';
 
