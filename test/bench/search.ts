@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mean } from 'simple-statistics';
 import { packageRoot } from '../../harness/cli/options.ts';
-import { validateConfig } from '../../harness/config/load.ts';
+import { validateConfig } from '../../harness/config/layers.ts';
 import { resolvePlan } from '../../harness/config/plan.ts';
 import { createDriver } from '../../harness/drivers/index.ts';
 import { isMeasured } from '../../harness/results/trial.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envLayer, mergeLayers, validateConfig } from '../../harness/config/load.ts';
+import { envLayer, mergeLayers, validateConfig } from '../../harness/config/layers.ts';
 import { geometricValues, isLoopbackUrl, resolvePlan } from '../../harness/config/plan.ts';
 import { ExitCode, type PooltuneError } from '../../harness/errors.ts';
 import { scenarios } from '../../scenarios/index.ts';
