@@ -15,8 +15,9 @@ import { maskServiceLogs, runPaths } from '../results/run-dir.ts';
 import { type RunOutcome, runOnce, tune } from '../run/tune.ts';
 import type { Progress } from '../tuning/progress.ts';
 import type { CommandResult } from './command.ts';
-import { checkFlags, chooseProgress, configFlags, packageRoot, runArgs, runEnvironment } from './options.ts';
+import { checkFlags, configFlags, runArgs } from './options.ts';
 import { preflight } from './preflight.ts';
+import { chooseProgress, packageRoot, runEnvironment } from './run-environment.ts';
 
 /**
  * Runs `tune` or `run` with everything from the host, and prints the outcome. The config's secrets

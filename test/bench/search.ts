@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { mean } from 'simple-statistics';
-import { packageRoot } from '../../harness/cli/options.ts';
+import { packageRoot } from '../../harness/cli/run-environment.ts';
 import { validateConfig } from '../../harness/config/layers.ts';
 import { resolvePlan } from '../../harness/config/plan.ts';
 import { createDriver } from '../../harness/drivers/index.ts';
