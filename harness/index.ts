@@ -10,7 +10,8 @@ export function defineConfig(config: UserConfig): UserConfig {
 export { scenarios } from '../scenarios/index.ts';
 export { bundledTargets } from '../targets/index.ts';
 export { type CompareOptions, compareRuns, type RunComparison } from './analysis/compare.ts';
-export { envLayer, mergeLayers, readConfigFile, validateConfig } from './config/load.ts';
+export { envLayer, mergeLayers, validateConfig } from './config/layers.ts';
+export { readConfigFile } from './config/load.ts';
 export { type Catalogue, isLoopbackUrl, type Plan, resolvePlan } from './config/plan.ts';
 export type { Config, TargetDefinition, TargetInput, UserConfig } from './config/schema.ts';
 export type { Driver, DriverName, DriverRequest, DriverResult, LatencySummary } from './drivers/driver.ts';

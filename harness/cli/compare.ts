@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { defineCommand } from 'citty';
 import type { RunComparison } from '../analysis/compare.ts';
-import { envLayer, findConfigFile, mergeLayers, readConfigFile, validateConfig } from '../config/load.ts';
+import { loadConfig } from '../config/load.ts';
 import { ExitCode, usageError } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import { compareRunPaths, formatChange, knobLabels } from '../report/compare-report.ts';
@@ -63,7 +63,9 @@ export function compareCommand(host: Host, result: (r: CommandResult) => void) {
           'pooltune compare reports/out/<baseline-run> reports/out/<current-run> (run directories or summary.json files)',
         );
       }
-      const defaults = await configuredThresholds(host, positional(parsed.config));
+      // The `compare` section of the config file (and env), or its defaults when there is no file.
+      const { config } = await loadConfig(host.cwd, { configPath: positional(parsed.config), env: host.env });
+      const defaults = config.compare;
       const outcome = await compareRunPaths(
         path.resolve(host.cwd, baseline),
         path.resolve(host.cwd, current),
@@ -105,20 +107,6 @@ function threshold(raw: unknown, flag: string, belowOne = false): number | undef
     );
   }
   return value;
-}
-
-/** The `compare` section of the config file (and env), or its defaults when there is no file. */
-async function configuredThresholds(
-  host: Host,
-  explicit: string | undefined,
-): Promise<{ p99Threshold: number; throughputThreshold: number }> {
-  const file = await findConfigFile(host.cwd, explicit);
-  const fileLayer = file === undefined ? {} : await readConfigFile(file);
-  const config = validateConfig(
-    mergeLayers(fileLayer, envLayer(host.env)),
-    file === undefined ? 'environment' : path.relative(host.cwd, file) || file,
-  );
-  return config.compare;
 }
 
 /** The comparison as a short table for a terminal or a CI log. */

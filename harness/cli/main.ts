@@ -9,8 +9,8 @@ import { cleanCommand } from './clean.ts';
 import type { CommandResult } from './command.ts';
 import { compareCommand } from './compare.ts';
 import { imagesCommand } from './images.ts';
-import { packageRoot } from './options.ts';
 import { reportCommand } from './report.ts';
+import { packageRoot } from './run-environment.ts';
 import { targetsCommand } from './targets.ts';
 import { runCommand as runTrialCommand, tuneCommand } from './tune.ts';
 

@@ -1,28 +1,6 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { scenarios } from '../../scenarios/index.ts';
-import { bundledTargets } from '../../targets/index.ts';
-import {
-  type ConfigLayer,
-  type ConfigOrigins,
-  coerce,
-  envLayer,
-  envOrigins,
-  findConfigFile,
-  mergeLayers,
-  readConfigFile,
-  validateConfig,
-} from '../config/load.ts';
-import { type Plan, resolvePlan } from '../config/plan.ts';
+// The commands' flags: citty argument definitions, and argv read into typed values. No I/O.
+import type { ConfigFlags } from '../config/layers.ts';
 import { usageError } from '../errors.ts';
-import type { Host } from '../host/host.ts';
-import type { RunOrigin } from '../results/resume.ts';
-import type { RunEnvironment } from '../run/tune.ts';
-import type { Progress } from '../tuning/progress.ts';
-import { barProgress, lineProgress } from './progress.ts';
-
-/** The pooltune package root (bundled targets and templates live under it). */
-export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Flags shared by `tune` and `run`: each maps onto a config key and wins over the file and env. */
 export const runArgs = {
@@ -113,120 +91,29 @@ export function repeated(rawArgs: readonly string[], name: string): string[] {
   return values;
 }
 
-/** The config layer given by flags. */
-export function flagLayer(args: Readonly<Record<string, unknown>>, rawArgs: readonly string[]): ConfigLayer {
-  const layer: ConfigLayer = {};
+/** The config flags given to `tune` or `run`, read from citty's parsed args and (for `--set`) argv. */
+export function configFlags(
+  args: Readonly<Record<string, unknown>>,
+  rawArgs: readonly string[],
+): ConfigFlags {
   const text = (name: string) => (typeof args[name] === 'string' ? (args[name] as string) : undefined);
-  if (text('target') !== undefined) layer.target = text('target');
-  if (text('scenario') !== undefined) layer.scenario = text('scenario');
-  if (text('driver') !== undefined) layer.driver = text('driver');
-  if (text('runtime') !== undefined) layer.runtime = text('runtime');
-  if (text('repetitions') !== undefined) layer.repetitions = coerce(text('repetitions') ?? '');
-  if (text('seed') !== undefined) layer.seed = coerce(text('seed') ?? '');
-  if (text('out') !== undefined) layer.outDir = text('out');
-  if (text('max-connections') !== undefined) layer.maxConnections = coerce(text('max-connections') ?? '');
-  if (args.quick === true) layer.quick = true;
-  if (args.probes === true) layer.probes = true;
-  if (text('max-duration') !== undefined) layer.maxDuration = coerce(text('max-duration') ?? '');
-  const knobs: Record<string, unknown> = {};
+  const set: Record<string, string> = {};
   for (const pair of repeated(rawArgs, 'set')) {
     const at = pair.indexOf('=');
     if (at <= 0) throw usageError(`--set ${pair}: expected knob=value`, 'e.g. --set max=8');
-    knobs[pair.slice(0, at)] = coerce(pair.slice(at + 1));
+    set[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  if (Object.keys(knobs).length > 0) layer.knobs = knobs;
-  return layer;
-}
-
-/** Config keys whose flag is not `--<key>`. */
-const flagNames: Readonly<Record<string, string>> = {
-  outDir: '--out',
-  knobs: '--set',
-  maxConnections: '--max-connections',
-  maxDuration: '--max-duration',
-};
-
-/** Which env variable or flag set each key of the env and flag layers (flags win), for error messages. */
-export function layerOrigins(layers: {
-  readonly env: ConfigLayer;
-  readonly flags: ConfigLayer;
-}): ConfigOrigins {
-  const flags = Object.keys(layers.flags).map((key) => [key, flagNames[key] ?? `--${key}`]);
-  return { ...envOrigins(layers.env), ...Object.fromEntries(flags) };
-}
-
-/** A plan, the folder its relative paths resolve from, and how its config was given. */
-export interface LoadedPlan {
-  readonly plan: Plan;
-  readonly baseDir: string;
-  readonly origin: Pick<RunOrigin, 'cwd' | 'configFile' | 'layers'>;
-}
-
-/** Loads and layers the config (defaults < file < env < flags), validates it, and resolves the plan. */
-export async function loadPlan(
-  host: Host,
-  args: Readonly<Record<string, unknown>>,
-  rawArgs: readonly string[],
-): Promise<LoadedPlan> {
-  const explicit = typeof args.config === 'string' ? args.config : undefined;
-  const file = await findConfigFile(host.cwd, explicit);
-  const origin = {
-    cwd: host.cwd,
-    ...(file === undefined ? {} : { configFile: file }),
-    layers: { env: envLayer(host.env), flags: flagLayer(args, rawArgs) },
-  };
-  return planFrom(origin, host.cwd);
-}
-
-/**
- * The plan a resumed run had: its config file read again, with the env and flag layers it was started
- * with; `overrides` (e.g. a new --max-duration) go on top.
- */
-export async function planFrom(
-  origin: LoadedPlan['origin'],
-  cwd: string,
-  overrides: ConfigLayer = {},
-): Promise<LoadedPlan> {
-  const file = origin.configFile;
-  const fileLayer = file === undefined ? {} : await readConfigFile(file);
-  const merged = mergeLayers(fileLayer, origin.layers.env, origin.layers.flags, overrides);
-  const config = validateConfig(
-    merged,
-    file === undefined ? 'flags and environment' : path.relative(cwd, file) || file,
-    layerOrigins(origin.layers),
-  );
-  const baseDir = file === undefined ? origin.cwd : path.dirname(file);
-  return { plan: resolvePlan(config, { targets: bundledTargets, scenarios }), baseDir, origin };
-}
-
-/** A bar on a terminal; plain lines when output is not a TTY or under CI=true. */
-export function chooseProgress(host: Host, fixed: Readonly<Record<string, unknown>>): Progress {
-  const plain = !host.stderr.isTTY || host.env.CI === 'true' || host.env.CI === '1';
-  return plain ? lineProgress(host.stderr, fixed, host.now) : barProgress(host.stderr, fixed);
-}
-
-/** The run environment taken from the host. */
-export function runEnvironment(
-  host: Host,
-  baseDir: string,
-  signal: AbortSignal,
-  progress: Progress,
-  version: string,
-): RunEnvironment {
-  const env = Object.fromEntries(
-    Object.entries(host.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
   return {
-    env,
-    tmpDir: host.tmpDir,
-    node: host.execPath,
-    nodeVersion: host.nodeVersion,
-    packageRoot,
-    baseDir,
-    now: host.now,
-    signal,
-    progress,
-    version,
-    system: host.system,
+    target: text('target'),
+    scenario: text('scenario'),
+    driver: text('driver'),
+    runtime: text('runtime'),
+    repetitions: text('repetitions'),
+    seed: text('seed'),
+    out: text('out'),
+    quick: args.quick === true,
+    probes: args.probes === true,
+    maxDuration: text('max-duration'),
+    set,
   };
 }

@@ -1,6 +1,11 @@
 import path from 'node:path';
 import { defineCommand } from 'citty';
+import { scenarios } from '../../scenarios/index.ts';
+import { bundledTargets } from '../../targets/index.ts';
 import { summarizeSweep } from '../analysis/sweep-summary.ts';
+import { type ConfigFlags, flagLayer } from '../config/layers.ts';
+import { loadConfig, reloadConfig } from '../config/load.ts';
+import { resolvePlan } from '../config/plan.ts';
 import { ExitCode, usageError } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import { loadComparableRun } from '../report/comparable-run.ts';
@@ -10,17 +15,9 @@ import { maskServiceLogs, runPaths } from '../results/run-dir.ts';
 import { type RunOutcome, runOnce, tune } from '../run/tune.ts';
 import type { Progress } from '../tuning/progress.ts';
 import type { CommandResult } from './command.ts';
-import {
-  checkFlags,
-  chooseProgress,
-  flagLayer,
-  loadPlan,
-  packageRoot,
-  planFrom,
-  runArgs,
-  runEnvironment,
-} from './options.ts';
+import { checkFlags, configFlags, runArgs } from './options.ts';
 import { preflight } from './preflight.ts';
+import { chooseProgress, packageRoot, runEnvironment } from './run-environment.ts';
 
 /**
  * Runs `tune` or `run` with everything from the host, and prints the outcome. The config's secrets
@@ -40,10 +37,12 @@ async function execute(
     typeof args.resume === 'string' && args.resume !== ''
       ? await prepareResume(path.resolve(host.cwd, args.resume))
       : undefined;
-  const { plan, baseDir, origin } =
+  const flags = configFlags(args, rawArgs);
+  const { config, baseDir, origin } =
     resume === undefined
-      ? await loadPlan(host, args, rawArgs)
-      : await planFrom(resume.origin, host.cwd, resumeOverrides(args, rawArgs));
+      ? await loadConfig(host.cwd, { configPath: configPath(args), env: host.env, flags })
+      : await reloadConfig(host.cwd, resume.origin, resumeOverrides(args, flags));
+  const plan = resolvePlan(config, { targets: bundledTargets, scenarios });
   masker.add(secretValues([plan.config, plan.target]));
   // Load the baseline before any load: a wrong path is exit 2 now, not after minutes of trials.
   const baseline =
@@ -160,10 +159,15 @@ const tuneArgs = {
   },
 } as const;
 
+/** The `--config` path, when given. */
+function configPath(args: Readonly<Record<string, unknown>>): string | undefined {
+  return typeof args.config === 'string' ? args.config : undefined;
+}
+
 /** With --resume the run's own config stands: only --max-duration may be given again. */
-function resumeOverrides(args: Readonly<Record<string, unknown>>, rawArgs: readonly string[]) {
-  const { maxDuration, ...others } = flagLayer(args, rawArgs);
-  const given = [...Object.keys(others), ...(typeof args.config === 'string' ? ['config'] : [])];
+function resumeOverrides(args: Readonly<Record<string, unknown>>, flags: ConfigFlags) {
+  const { maxDuration, ...others } = flagLayer(flags);
+  const given = [...Object.keys(others), ...(configPath(args) === undefined ? [] : ['config'])];
   if (given.length > 0) {
     throw usageError(
       `--resume takes the run's own config, but ${given.join(', ')} ${given.length > 1 ? 'were' : 'was'} given too`,

@@ -1,10 +1,21 @@
+// The edge of config loading: finds and reads the config file (TS/JS via jiti, JSON, YAML), then hands
+// it with the environment and the flags to the pure layering in layers.ts.
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createJiti } from 'jiti';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
 import { messageOf, usageError } from '../errors.ts';
-import { type Config, configSchema } from './schema.ts';
+import {
+  type ConfigFlags,
+  type ConfigLayer,
+  configOrThrow,
+  type EnvRecord,
+  envLayer,
+  flagLayer,
+  layerConfig,
+  mergeLayers,
+} from './layers.ts';
+import type { Config } from './schema.ts';
 
 /** File names looked for in the working directory when no `--config` is given, in this order. */
 export const configFileNames = [
@@ -16,9 +27,6 @@ export const configFileNames = [
   'pooltune.config.yaml',
   'pooltune.config.yml',
 ] as const;
-
-/** A partial config from one layer (file, env or flags), before validation. */
-export type ConfigLayer = Record<string, unknown>;
 
 /** The config file to read: the explicit one (which must exist), else the first default name found. */
 export async function findConfigFile(cwd: string, explicit?: string): Promise<string | undefined> {
@@ -68,118 +76,67 @@ function firstLine(text: string): string {
   return text.split('\n')[0] ?? text;
 }
 
-/** Environment variables read as a config layer (they override the file, flags override them). */
-export const envVariables = {
-  POOLTUNE_TARGET: 'target',
-  POOLTUNE_SCENARIO: 'scenario',
-  POOLTUNE_DRIVER: 'driver',
-  POOLTUNE_RUNTIME: 'runtime',
-  POOLTUNE_REPETITIONS: 'repetitions',
-  POOLTUNE_OUT_DIR: 'outDir',
-  POOLTUNE_QUICK: 'quick',
-  POOLTUNE_SEED: 'seed',
-  POOLTUNE_MAX_CONNECTIONS: 'maxConnections',
-  POOLTUNE_MAX_DURATION: 'maxDuration',
-  POOLTUNE_PROBES: 'probes',
-} as const;
-
-/** The config layer given by POOLTUNE_* environment variables. */
-export function envLayer(env: Readonly<Record<string, string | undefined>>): ConfigLayer {
-  const layer: ConfigLayer = {};
-  for (const [variable, key] of Object.entries(envVariables)) {
-    const raw = env[variable];
-    if (raw !== undefined && raw !== '') layer[key] = coerce(raw);
-  }
-  return layer;
+/** What a command gives: `--config`, the environment, and its config flags (none for `compare`). */
+export interface ConfigRequest {
+  readonly configPath?: string | undefined;
+  readonly env: EnvRecord;
+  readonly flags?: ConfigFlags | undefined;
 }
 
-/** Reads "12" as 12 and "true"/"false" as booleans; everything else stays a string for the schema to judge. */
-export function coerce(raw: string): string | number | boolean {
-  if (raw === 'true') return true;
-  if (raw === 'false') return false;
-  if (/^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
-  return raw;
+/** How a config was given: what origin.json records so `--resume` layers the same config again. */
+export interface ConfigOrigin {
+  readonly cwd: string;
+  /** The config file's absolute path (its contents may hold secrets, so they are not recorded). */
+  readonly configFile?: string | undefined;
+  readonly layers: { readonly env: ConfigLayer; readonly flags: ConfigLayer };
 }
 
-/** Deep-merges layers left to right: later layers win; plain objects merge, everything else replaces. */
-export function mergeLayers(...layers: readonly ConfigLayer[]): ConfigLayer {
-  const merged: ConfigLayer = {};
-  for (const layer of layers) {
-    for (const [key, value] of Object.entries(layer)) {
-      if (value === undefined) continue;
-      const previous = merged[key];
-      merged[key] = isPlainObject(previous) && isPlainObject(value) ? mergeLayers(previous, value) : value;
-    }
-  }
-  return merged;
+/** A validated config, the folder its relative paths resolve from, and how it was given. */
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly baseDir: string;
+  readonly origin: ConfigOrigin;
 }
 
-function isPlainObject(value: unknown): value is ConfigLayer {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Where a top-level key's value came from when not the file, e.g. `runtime` → `POOLTUNE_RUNTIME`. */
-export type ConfigOrigins = Readonly<Record<string, string>>;
-
-/** The env variable that set each key of an env layer. */
-export function envOrigins(layer: ConfigLayer): ConfigOrigins {
-  return Object.fromEntries(
-    Object.entries(envVariables)
-      .filter(([, key]) => layer[key] !== undefined)
-      .map(([variable, key]) => [key, variable]),
-  );
+/** Finds and reads the config file, layers env and flags over it, and validates it (usage error, exit 2). */
+export async function loadConfig(cwd: string, request: ConfigRequest): Promise<LoadedConfig> {
+  const file = await findConfigFile(cwd, request.configPath);
+  const env = envLayer(request.env);
+  const flags = request.flags === undefined ? undefined : flagLayer(request.flags);
+  const config = await layerFile(cwd, file, env, flags);
+  const origin = {
+    cwd,
+    ...(file === undefined ? {} : { configFile: file }),
+    layers: { env, flags: flags ?? {} },
+  };
+  return { config, baseDir: file === undefined ? cwd : path.dirname(file), origin };
 }
 
 /**
- * Validates a merged config. Every problem is listed at once, each with its path (and the env variable
- * or flag that set it, from `origins`); unknown keys are rejected. Throws a usage error (exit 2) when
- * anything is wrong.
+ * The config a resumed run had: its config file read again, with the env and flag layers it was started
+ * with; `overrides` (e.g. a new --max-duration) go on top of its flags.
  */
-export function validateConfig(raw: unknown, source: string, origins: ConfigOrigins = {}): Config {
-  const result = configSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const origin = origins[String(issue.path[0])];
-    const line = formatIssue(issue);
-    return origin === undefined ? line : line.replace(/^([^:]*):/, `$1 (from ${origin}):`);
-  });
-  throw usageError(
-    `invalid config (${source}): ${problems.length === 1 ? problems[0] : `${problems.length} problems`}`,
-    'see the config reference in the README; unknown keys are rejected',
-    problems.length === 1 ? [] : problems,
-  );
+export async function reloadConfig(
+  cwd: string,
+  origin: ConfigOrigin,
+  overrides: ConfigLayer = {},
+): Promise<LoadedConfig> {
+  const file = origin.configFile;
+  const flags = mergeLayers(origin.layers.flags, overrides);
+  const config = await layerFile(cwd, file, origin.layers.env, flags);
+  return { config, baseDir: file === undefined ? origin.cwd : path.dirname(file), origin };
 }
 
-/** One line per problem: `path: message`. A union's problem is its likeliest branch's, with the full path. */
-export function formatIssue(issue: z.core.$ZodIssue): string {
-  const leaf = likeliestIssue(issue, []);
-  const where = leaf.path.length === 0 ? '' : `${leaf.path.map(String).join('.')}: `;
-  if (leaf.issue.code === 'unrecognized_keys') {
-    const { keys } = leaf.issue;
-    return `${where}unknown key${keys.length > 1 ? 's' : ''} ${keys.map((key) => `"${key}"`).join(', ')}`;
-  }
-  return `${where === '' ? '(top level): ' : where}${leaf.issue.message}`;
-}
-
-/**
- * Follows a union's problem into the branch the user most likely meant, through nested unions: not a
- * branch whose literal (a service's `kind`) did not match, and of the rest the one that got furthest.
- */
-function likeliestIssue(
-  issue: z.core.$ZodIssue,
-  prefix: readonly PropertyKey[],
-): { issue: z.core.$ZodIssue; path: PropertyKey[] } {
-  const path = [...prefix, ...issue.path];
-  if (issue.code !== 'invalid_union') return { issue, path };
-  const branches = issue.errors.filter((branch) => branch.length > 0);
-  const matching = branches.filter(
-    (branch) => !branch.some((inner) => inner.code === 'invalid_value' && inner.path.length === 1),
-  );
-  const best = (matching.length > 0 ? matching : branches).sort((a, b) => depth(b) - depth(a))[0];
-  const first = best?.[0];
-  return first === undefined ? { issue, path } : likeliestIssue(first, path);
-}
-
-function depth(branch: readonly z.core.$ZodIssue[]): number {
-  return Math.max(...branch.map((issue) => issue.path.length + (issue.code === 'invalid_type' ? 0 : 0.5)));
+/** Reads the file (when there is one) and layers env and flags over it. */
+async function layerFile(
+  cwd: string,
+  file: string | undefined,
+  env: ConfigLayer,
+  flags: ConfigLayer | undefined,
+): Promise<Config> {
+  const fileLayer =
+    file === undefined
+      ? undefined
+      : { name: path.relative(cwd, file) || file, layer: await readConfigFile(file) };
+  return configOrThrow(layerConfig({ file: fileLayer, env, flags }));
 }

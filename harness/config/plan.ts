@@ -4,7 +4,7 @@ import type { DriverName } from '../drivers/driver.ts';
 import { usageError } from '../errors.ts';
 import { remoteTargetProblem } from '../loopback.ts';
 import type { KnobValue, KnobValues } from '../results/trial.ts';
-import { formatIssue } from './load.ts';
+import { formatIssue } from './issues.ts';
 import {
   type Config,
   type KnobDefinition,

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ComparableRun } from '../analysis/compare.ts';
-import { formatIssue } from '../config/load.ts';
+import { formatIssue } from '../config/issues.ts';
 import { usageError } from '../errors.ts';
 import type { Manifest } from '../results/manifest.ts';
 import { readRun } from '../results/read-run.ts';

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { packageRoot } from '../../harness/cli/options.ts';
+import { packageRoot } from '../../harness/cli/run-environment.ts';
 import { targetSchema } from '../../harness/config/schema.ts';
 import type { KnobValues } from '../../harness/results/trial.ts';
 import { startTarget } from '../../harness/runtime/process-runtime.ts';

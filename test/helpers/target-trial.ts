@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { packageRoot } from '../../harness/cli/options.ts';
+import { packageRoot } from '../../harness/cli/run-environment.ts';
 import type { TargetDefinition } from '../../harness/config/schema.ts';
 import type { Driver } from '../../harness/drivers/driver.ts';
 import type { KnobValues, MeasuredTrial } from '../../harness/results/trial.ts';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../harness/cli/main.ts';
-import { packageRoot } from '../../harness/cli/options.ts';
+import { packageRoot } from '../../harness/cli/run-environment.ts';
 import { parsePrometheusText, readCounter } from '../../harness/collect/prometheus.ts';
 import { targetSchema } from '../../harness/config/schema.ts';
 import { ExitCode, type PooltuneError } from '../../harness/errors.ts';

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import Handlebars from 'handlebars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../harness/cli/main.ts';
-import { packageRoot } from '../../harness/cli/options.ts';
+import { packageRoot } from '../../harness/cli/run-environment.ts';
 import { targetSchema } from '../../harness/config/schema.ts';
 import { ExitCode } from '../../harness/errors.ts';
 import type { KnobValues } from '../../harness/results/trial.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../harness/cli/main.ts';
-import { packageRoot } from '../../harness/cli/options.ts';
+import { packageRoot } from '../../harness/cli/run-environment.ts';
 import { parsePrometheusText, readCounterByLabel } from '../../harness/collect/prometheus.ts';
 import { type TargetDefinition, targetSchema } from '../../harness/config/schema.ts';
 import type { DriverResult } from '../../harness/drivers/driver.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envLayer, mergeLayers, validateConfig } from '../../harness/config/load.ts';
+import { validateConfig } from '../../harness/config/layers.ts';
 import { geometricValues, isLoopbackUrl, resolvePlan } from '../../harness/config/plan.ts';
 import { ExitCode, type PooltuneError } from '../../harness/errors.ts';
 import { scenarios } from '../../scenarios/index.ts';
@@ -66,25 +66,6 @@ describe('config validation', () => {
       ),
     );
     expect(lines(error).join('\n')).toContain('readyness');
-  });
-});
-
-describe('config layering', () => {
-  it('takes defaults < file < env < flags', () => {
-    const file = { scenario: 'steady', repetitions: 2, sweep: { factor: 3 } };
-    const env = envLayer({ POOLTUNE_SCENARIO: 'burst', POOLTUNE_REPETITIONS: '4', UNRELATED: 'x' });
-    const flags = { repetitions: 5 };
-    const config = validateConfig(mergeLayers(file, env, flags), 'test');
-    expect(config.scenario).toBe('burst');
-    expect(config.repetitions).toBe(5);
-    expect(config.sweep.factor).toBe(3);
-    expect(config.sweep.from).toBe(1);
-  });
-
-  it('merges nested objects instead of replacing them', () => {
-    expect(mergeLayers({ knobs: { max: 4, idleTimeoutMillis: 1 } }, { knobs: { max: 8 } })).toEqual({
-      knobs: { max: 8, idleTimeoutMillis: 1 },
-    });
   });
 });
 

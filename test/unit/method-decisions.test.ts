@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { recommendSize } from '../../harness/analysis/pool-size.ts';
-import { validateConfig } from '../../harness/config/load.ts';
+import { validateConfig } from '../../harness/config/layers.ts';
 import { resolvePlan } from '../../harness/config/plan.ts';
 import type { TrialResult } from '../../harness/results/trial.ts';
 import { growPool } from '../../harness/tuning/grow-pool.ts';
