@@ -52,6 +52,13 @@ export interface OpenScenario extends ScenarioBase {
   readonly maxInFlight: number;
 }
 
+/** What a scenario builder takes besides its shape: warm-up, measured duration, mix (default: the bundled one). */
+export interface LoadOptions {
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly mix?: readonly RequestSpec[];
+}
+
 /** A load shape, declared once and runnable by any driver that supports its model. */
 export type Scenario = ClosedScenario | OpenScenario;
 

@@ -4,7 +4,8 @@ import type { RunComparison } from '../analysis/compare.ts';
 import { loadConfig } from '../config/load.ts';
 import { ExitCode, usageError } from '../errors.ts';
 import type { Host } from '../host/host.ts';
-import { compareRunPaths, formatChange, knobLabels } from '../report/compare-report.ts';
+import { compareRunPaths } from '../report/compare-report.ts';
+import { formatChange, knobLabels } from '../report/compare-view.ts';
 import type { CommandResult } from './command.ts';
 import { checkFlags } from './options.ts';
 

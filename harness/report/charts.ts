@@ -45,10 +45,14 @@ export const PLATEAU_LABEL = 'plateau';
 
 // Vega-Lite exports only TopLevelSpec; the parts we build are picked out of it.
 type LayeredSpec = Extract<TopLevelSpec, { layer: unknown }>;
-type Layer = Extract<LayeredSpec['layer'][number], { mark: unknown }>;
-type Encoding = NonNullable<Layer['encoding']>;
-type XEncoding = NonNullable<Encoding['x']>;
-type YEncoding = NonNullable<Encoding['y']>;
+/** One layer of a chart: a mark with its data and encoding. */
+export type Layer = Extract<LayeredSpec['layer'][number], { mark: unknown }>;
+/** A layer's encoding channels. */
+export type Encoding = NonNullable<Layer['encoding']>;
+/** An x channel. */
+export type XEncoding = NonNullable<Encoding['x']>;
+/** A y channel. */
+export type YEncoding = NonNullable<Encoding['y']>;
 type ColourEncoding = NonNullable<Encoding['color']>;
 
 const WIDTH = 520;
@@ -97,39 +101,55 @@ export function chartSpecs(view: ReportView): ChartSpec[] {
  * the data is inline, text is measured by estimate (no canvas, no fonts) and the loader refuses every URL.
  */
 export async function renderCharts(view: ReportView): Promise<RenderedChart[]> {
+  return renderChartSpecs(chartSpecs(view));
+}
+
+/** Renders chart specs to SVG in order, as {@link renderCharts} does (the comparison page's too). */
+export async function renderChartSpecs(specs: readonly ChartSpec[]): Promise<RenderedChart[]> {
   const charts: RenderedChart[] = [];
-  for (const { spec, ...about } of chartSpecs(view)) {
+  for (const { spec, ...about } of specs) {
     charts.push({ ...about, ...(await renderSvg(spec)) });
   }
   return charts;
 }
 
-function sizeAxis(pool: PoolSizeData): XEncoding {
-  const min = pool.ticks[0] ?? 0;
-  const max = pool.ticks[pool.ticks.length - 1] ?? 1;
-  const name = pool.pool === null ? pool.knob : `pool size (${pool.knob})`;
+/** An x axis over pool sizes (field `n`): log2 or linear, a tick and a grid line at each size measured. */
+export function sizeAxis(name: string, scale: 'log2' | 'linear', ticks: readonly number[]): XEncoding {
+  const min = ticks[0] ?? 0;
+  const max = ticks[ticks.length - 1] ?? 1;
   return {
     field: 'n',
     type: 'quantitative',
     // The knob's name is only ever a title: as a field name its dots and brackets would mean paths.
-    title: pool.scale === 'log2' ? `${name}, log2 scale` : name,
+    title: scale === 'log2' ? `${name}, log2 scale` : name,
     // Padding (in pixels) keeps the first and last points off the axes.
     scale:
-      pool.scale === 'log2'
+      scale === 'log2'
         ? { type: 'log', base: 2, domain: [min, max], padding: 14 }
         : { domain: [min, max], padding: 14 },
-    axis: { values: [...pool.ticks], format: '~g', grid: true },
+    axis: { values: [...ticks], format: '~g', grid: true },
   };
 }
 
-/** Colour (and, for points, shape) by series, sharing one legend at the bottom. */
-function seriesColour(domain: readonly string[], range: readonly string[]): ColourEncoding {
+function poolSizeAxis(pool: PoolSizeData): XEncoding {
+  return sizeAxis(pool.pool === null ? pool.knob : `pool size (${pool.knob})`, pool.scale, pool.ticks);
+}
+
+/** The one legend all series channels share, at the bottom; full opacity even where marks are faint. */
+export const SERIES_LEGEND = {
+  title: null,
+  orient: 'bottom',
+  direction: 'horizontal',
+  symbolOpacity: 1,
+} as const;
+
+/** Colour by series (field `series`), sharing one legend at the bottom. */
+export function seriesColour(domain: readonly string[], range: readonly string[]): ColourEncoding {
   return {
     field: 'series',
     type: 'nominal',
     scale: { domain: [...domain], range: [...range] },
-    // Full opacity in the legend even where the marks are faint (repetitions, the band).
-    legend: { title: null, orient: 'bottom', direction: 'horizontal', symbolOpacity: 1 },
+    legend: SERIES_LEGEND,
   };
 }
 
@@ -141,7 +161,7 @@ function excludedShape(domain: readonly string[]): Pick<Encoding, 'shape'> {
       field: 'series',
       type: 'nominal',
       scale: { domain: [...domain], range: domain.map((s) => (s === EXCLUDED_LABEL ? 'cross' : 'circle')) },
-      legend: { title: null, orient: 'bottom', direction: 'horizontal', symbolOpacity: 1 },
+      legend: SERIES_LEGEND,
     },
   };
 }
@@ -283,7 +303,7 @@ function coresMark(pool: PoolSizeData, x: XEncoding): Layer[] {
 }
 
 function throughputChart(pool: PoolSizeData): ChartSpec {
-  const x = sizeAxis(pool);
+  const x = poolSizeAxis(pool);
   const y: YEncoding = { field: 'throughput', type: 'quantitative', title: 'throughput (req/s)' };
   const { usl } = pool;
   const hasExcluded = pool.excluded.length > 0;
@@ -414,7 +434,7 @@ function throughputChart(pool: PoolSizeData): ChartSpec {
 }
 
 function latencyChart(pool: PoolSizeData): ChartSpec {
-  const x = sizeAxis(pool);
+  const x = poolSizeAxis(pool);
   const withP95 = pool.sizes.some((s) => s.p95Ms !== null);
   const percentiles = withP95 ? (['p50', 'p95', 'p99'] as const) : (['p50', 'p99'] as const);
   const values = pool.sizes.flatMap((s) =>
@@ -476,7 +496,7 @@ function latencyChart(pool: PoolSizeData): ChartSpec {
 
 function errorsChart(pool: PoolSizeData): ChartSpec | undefined {
   if (pool.errors === null || pool.sizes.length === 0) return undefined;
-  const x = sizeAxis(pool);
+  const x = poolSizeAxis(pool);
   const kinds = [...new Set(pool.errors.map((p) => p.kind))];
   const others = kinds.filter((k) => k !== ALL_ERRORS);
   const colour = seriesColour(kinds, [
@@ -775,7 +795,8 @@ function socketsChart(series: TimeSeriesData<SocketSample>): ChartSpec {
   };
 }
 
-function layered(description: string, layer: Layer[]): TopLevelSpec {
+/** A layered chart of the report's size and style. */
+export function layered(description: string, layer: Layer[]): TopLevelSpec {
   return { description, width: WIDTH, height: HEIGHT, config: chartConfig, layer };
 }
 
@@ -802,11 +823,12 @@ export function logTicks(values: readonly number[]): number[] {
 }
 
 // System font names only: nothing for a browser (or vega) to fetch. No ARIA per mark: the figure carries
-// the description, and a label on every point would double the SVG's size.
+// the description, and a label on every point would double the SVG's size. Legend labels get room for
+// run ids (the comparison's series).
 const chartConfig = {
   font: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
   background: 'white',
   aria: false,
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' },
-  legend: { labelFontSize: 11 },
+  legend: { labelFontSize: 11, labelLimit: 420 },
 } as const;

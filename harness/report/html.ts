@@ -3,9 +3,10 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { RenderedChart } from './charts.ts';
+import type { ComparisonView } from './compare-view.ts';
 import type { ReportView } from './view-model.ts';
 
-/** The report's templates (`report.hbs`, `partials/*.hbs`, `report.css`), found from this file, not the cwd. */
+/** The report's templates (`report.hbs`, `compare.hbs`, `partials/*.hbs`, `report.css`), found from this file, not the cwd. */
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../reports/templates/', import.meta.url));
 
 /** The Content-Security-Policy the page declares: nothing may load, only inline styles and data: images. */
@@ -19,9 +20,21 @@ interface PageContext extends ReportView {
   readonly figures: readonly ChartForHtml[];
 }
 
-type PageTemplate = (context: PageContext) => string;
+interface ComparisonPageContext extends ComparisonView {
+  readonly figures: readonly ChartForHtml[];
+}
 
-let cached: { dir: string; template: PageTemplate } | undefined;
+/** The pages, by template file: each is compiled once per templates directory. */
+interface Pages {
+  readonly 'report.hbs': PageContext;
+  readonly 'compare.hbs': ComparisonPageContext;
+}
+
+type PageName = keyof Pages;
+
+let cached:
+  | { dir: string; hbs: typeof Handlebars; pages: Map<PageName, HandlebarsTemplateDelegate> }
+  | undefined;
 
 /**
  * Renders the self-contained report page. Every value is escaped by Handlebars except the charts' SVG,
@@ -32,11 +45,35 @@ export function renderReportHtml(
   charts: readonly ChartForHtml[],
   templatesDir: string = TEMPLATES_DIR,
 ): string {
-  if (cached?.dir !== templatesDir) cached = { dir: templatesDir, template: compileTemplates(templatesDir) };
-  return cached.template({ ...view, figures: charts });
+  return renderPage('report.hbs', { ...view, figures: charts }, templatesDir);
 }
 
-function compileTemplates(dir: string): PageTemplate {
+/** Renders the self-contained comparison page, with the run report's styles, partials and escaping. */
+export function renderComparisonHtml(
+  view: ComparisonView,
+  charts: readonly ChartForHtml[],
+  templatesDir: string = TEMPLATES_DIR,
+): string {
+  return renderPage('compare.hbs', { ...view, figures: charts }, templatesDir);
+}
+
+function renderPage<Name extends PageName>(name: Name, context: Pages[Name], dir: string): string {
+  if (cached?.dir !== dir) cached = { dir, hbs: templateInstance(dir), pages: new Map() };
+  let template = cached.pages.get(name);
+  if (template === undefined) {
+    // strict: a misspelt field throws instead of rendering as nothing; only the built-in helpers exist.
+    template = cached.hbs.compile(readFileSync(join(dir, name), 'utf8'), {
+      strict: true,
+      knownHelpersOnly: true,
+      preventIndent: true,
+    });
+    cached.pages.set(name, template);
+  }
+  return template(context);
+}
+
+/** A Handlebars instance with the stylesheet and every partial registered. */
+function templateInstance(dir: string): typeof Handlebars {
   // A private instance: partials registered here cannot leak into (or be replaced by) other users of Handlebars.
   const hbs = Handlebars.create();
   const css = readFileSync(join(dir, 'report.css'), 'utf8');
@@ -47,10 +84,5 @@ function compileTemplates(dir: string): PageTemplate {
   for (const file of readdirSync(partialsDir).filter((name) => name.endsWith('.hbs'))) {
     hbs.registerPartial(basename(file, '.hbs'), readFileSync(join(partialsDir, file), 'utf8'));
   }
-  // strict: a misspelt field throws instead of rendering as nothing; only the built-in helpers exist.
-  return hbs.compile<PageContext>(readFileSync(join(dir, 'report.hbs'), 'utf8'), {
-    strict: true,
-    knownHelpersOnly: true,
-    preventIndent: true,
-  });
+  return hbs;
 }

@@ -1,10 +1,14 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { usageError } from '../errors.ts';
 import { readRun } from '../results/read-run.ts';
 import { runPaths, writeAtomically } from '../results/run-dir.ts';
-import { renderCharts } from './charts.ts';
+import { renderChartSpecs, renderCharts } from './charts.ts';
 import { comparablePoints } from './comparable-points.ts';
+import { comparisonChartSpecs } from './compare-charts.ts';
+import type { ComparisonView } from './compare-view.ts';
 import { trialsCsv } from './csv.ts';
-import { renderReportHtml } from './html.ts';
+import { renderComparisonHtml, renderReportHtml } from './html.ts';
 import { renderJunit } from './junit.ts';
 import { renderSummaryMarkdown } from './markdown.ts';
 import { buildRunSummary } from './summary.ts';
@@ -66,6 +70,22 @@ export async function writeRunOutputs(runDir: string, options: WriteReportOption
 /** Renders a run's outputs (see {@link writeRunOutputs}); resolves to the report's path. */
 export async function writeReport(runDir: string, options: WriteReportOptions = {}): Promise<string> {
   return (await writeRunOutputs(runDir, options)).report;
+}
+
+/**
+ * Renders the comparison page from its view model (charts, then HTML, as the run report) and writes it
+ * whole or not at all; resolves to its path. A file that cannot be written is a usage error.
+ */
+export async function writeComparisonReport(view: ComparisonView, file: string): Promise<string> {
+  const html = renderComparisonHtml(view, await renderChartSpecs(comparisonChartSpecs(view)));
+  const target = path.resolve(file);
+  try {
+    await writeAtomically(target, html);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw usageError(`cannot write the comparison report ${target} (${code})`, 'choose another --out file');
+  }
+  return target;
 }
 
 /** The regression verdict an earlier render recorded in `summary.json`, if any. */

@@ -3,7 +3,7 @@ import type { PoolDefinition } from '../config/schema.ts';
 import type { KnobValues } from '../results/trial.ts';
 import type { MethodSession, Point } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
-import { steadyScenario } from './step-scenarios.ts';
+import { steadyFor } from './step-scenarios.ts';
 
 /** What step 2 measured: the reference every later step is compared with. */
 export interface BaselineOutcome {
@@ -39,7 +39,7 @@ export async function baseline(
   pool: PoolDefinition,
   knobs: KnobValues,
 ): Promise<BaselineOutcome> {
-  const scenario = steadyScenario(session.plan);
+  const scenario = steadyFor(session.plan);
   const point = await session.point({
     step: stepIds.baseline,
     knobs,

@@ -4,7 +4,7 @@ import { isMeasured } from '../results/trial.ts';
 import type { NoiseCalibration } from './outcome.ts';
 import type { MethodSession } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
-import { saturateScenario } from './step-scenarios.ts';
+import { saturateFor } from './step-scenarios.ts';
 
 /** Trials of the calibration: enough for a spread, few enough to stay a small share of the run. */
 export function calibrationTrials(quick: boolean): number {
@@ -40,7 +40,7 @@ export async function calibrate(
   session: MethodSession,
   knobs: KnobValues,
 ): Promise<{ noise: NoiseCalibration; report: StepReport }> {
-  const scenario = saturateScenario(session.plan);
+  const scenario = saturateFor(session.plan);
   const count = calibrationTrials(session.plan.config.quick);
   const point = await session.point({ step: stepIds.calibrate, knobs, scenario, repetitions: count });
   const throughputs = point.completed.map((trial) => trial.client.throughput);

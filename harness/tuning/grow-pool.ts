@@ -19,7 +19,7 @@ import {
 } from './search.ts';
 import type { MethodSession } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
-import { saturateScenario } from './step-scenarios.ts';
+import { saturateFor } from './step-scenarios.ts';
 
 /** What step 4 measured and found, before step 6's headroom checks pick among the plateau's sizes. */
 export interface GrowOutcome {
@@ -105,7 +105,7 @@ export async function growPool(
   options: { readonly calibration: readonly number[]; readonly laterTrials: number },
 ): Promise<GrowOutcome> {
   const { plan } = session;
-  const scenario = saturateScenario(plan);
+  const scenario = saturateFor(plan);
   const sizeKnob = pool.knobs.size;
   const rules = {
     from: plan.config.sweep.from,

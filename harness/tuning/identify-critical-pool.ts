@@ -3,7 +3,7 @@ import type { PoolDefinition } from '../config/schema.ts';
 import type { KnobValues } from '../results/trial.ts';
 import type { MethodSession } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
-import { steadyScenario } from './step-scenarios.ts';
+import { steadyFor } from './step-scenarios.ts';
 
 /** A pool with its measured sensitivity: traffic share x the p99 rise when it is squeezed to its minimum. */
 export interface RankedPool {
@@ -58,7 +58,7 @@ export async function identifyCriticalPool(
       },
     };
   }
-  const scenario = steadyScenario(session.plan);
+  const scenario = steadyFor(session.plan);
   const probe = await session.point({ step: stepIds.identify, knobs, scenario, repetitions: 1 });
   const reference = pointStats(probe.completed);
   const trials = probe.trials.map((t) => t.id);

@@ -4,7 +4,7 @@ import type { KnobDefinition, PoolDefinition } from '../config/schema.ts';
 import type { KnobValues } from '../results/trial.ts';
 import type { MethodSession } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
-import { idleGapsScenario } from './step-scenarios.ts';
+import { idleGapsFor } from './step-scenarios.ts';
 
 /** One idle timeout tried, with what it cost in new connections. */
 export interface IdleCandidate {
@@ -90,7 +90,7 @@ export async function idleTimeout(
     };
   }
   const knob = session.plan.target.knobs[knobName];
-  const scenario = idleGapsScenario(session.plan);
+  const scenario = idleGapsFor(session.plan);
   const gapMs = scenario.arrival.idleMs;
   // Churn is a count of connections opened, steady from run to run: one trial per timeout tells it.
   const repetitions = 1;

@@ -46,7 +46,7 @@ import {
 } from './peak-load.ts';
 import type { MethodSession } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
-import { burstScenario, peakScenario } from './step-scenarios.ts';
+import { burstFor, peakFor } from './step-scenarios.ts';
 import { watchImpact } from './watch-impact.ts';
 
 /** Candidates step 6 validates at most before it settles (each costs a peak and a burst point). */
@@ -228,7 +228,7 @@ async function tunePool(
   const probe = await session.point({
     step: stepIds.peak,
     knobs,
-    scenario: peakScenario(plan),
+    scenario: peakFor(plan),
     repetitions: 1,
   });
   const probeStats = pointStats(probe.completed);
@@ -303,7 +303,7 @@ async function tunePool(
   const peakStep = peakReport(
     pool,
     knobs,
-    { peak: peakScenario(plan).description, burst: burstScenario(plan).description },
+    { peak: peakFor(plan).description, burst: burstFor(plan).description },
     validations,
     validations.length > 1 ? choice.rule.slice(choice.rule.lastIndexOf(';') + 2) : '',
   );

@@ -6,7 +6,7 @@ import { poolKnobText } from './baseline.ts';
 import type { PeakCheck } from './outcome.ts';
 import type { MethodSession } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
-import { burstScenario, peakScenario } from './step-scenarios.ts';
+import { burstFor, peakFor } from './step-scenarios.ts';
 
 /** SLO (p99, error rate) and headroom checks of one scenario at peak. Pure. */
 export function peakChecks(
@@ -133,8 +133,8 @@ export async function validateAtPeak(
   const { plan } = session;
   const size = knobs[pool.knobs.size];
   const poolSize = typeof size === 'number' ? size : undefined;
-  const peakRun = peakScenario(plan);
-  const burstRun = burstScenario(plan);
+  const peakRun = peakFor(plan);
+  const burstRun = burstFor(plan);
   const peakPoint = await session.point({ step: stepIds.peak, knobs, scenario: peakRun });
   const burstPoint = await session.point({ step: stepIds.peak, knobs, scenario: burstRun });
   const peak = pointStats(peakPoint.completed, poolSize);

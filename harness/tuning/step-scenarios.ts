@@ -1,6 +1,14 @@
+import { burstScenario } from '../../scenarios/burst.ts';
 import { defaultMix } from '../../scenarios/default-mix.ts';
+import { idleGapsScenario } from '../../scenarios/idle-gaps.ts';
+import { peakScenario } from '../../scenarios/peak.ts';
+import { saturateScenario } from '../../scenarios/saturate.ts';
 import type { ClosedScenario, OpenScenario, RequestSpec } from '../../scenarios/scenario.ts';
+import { steadyScenario } from '../../scenarios/steady.ts';
 import type { Plan } from '../config/plan.ts';
+
+// The scenarios the steps run, with their rates, durations and mix taken from the plan; the shapes
+// themselves are built in scenarios/.
 
 /** Durations of one measured trial: `--quick` trades precision for a look in about a minute. */
 function timing(plan: Plan): { warmupMs: number; durationMs: number } {
@@ -13,88 +21,43 @@ function mixOf(plan: Plan): readonly RequestSpec[] {
 }
 
 /** Step 2 and 3: open model at the configured steady rate (Poisson arrivals). */
-export function steadyScenario(plan: Plan): OpenScenario {
-  const { warmupMs, durationMs } = timing(plan);
-  const rate = plan.config.tuning.steadyRate;
-  return {
-    name: `steady@${rate}`,
-    description: `open model, Poisson arrivals at ${rate} req/s`,
-    model: 'open',
-    arrival: { kind: 'poisson', rate },
-    warmupMs,
-    durationMs,
-    maxInFlight: 1_000,
-    requestTimeoutMs: 10_000,
-    mix: mixOf(plan),
-  };
+export function steadyFor(plan: Plan): OpenScenario {
+  return steadyScenario({ rate: plan.config.tuning.steadyRate, ...timing(plan), mix: mixOf(plan) });
 }
 
 /** Step 4: closed model at the configured concurrency: what the target can do flat out. */
-export function saturateScenario(plan: Plan): ClosedScenario {
+export function saturateFor(plan: Plan): ClosedScenario {
   const { warmupMs, durationMs } = timing(plan);
   const connections = plan.config.tuning.concurrency;
-  return {
-    name: `saturate@${connections}`,
-    description: `closed model, ${connections} connections back to back`,
-    model: 'closed',
-    warmupMs,
-    stages: [{ connections, durationMs }],
-    requestTimeoutMs: 10_000,
-    mix: mixOf(plan),
-  };
+  return saturateScenario({ stages: [{ connections, durationMs }], warmupMs, mix: mixOf(plan) });
 }
 
 /** Step 5: traffic with quiet periods; the gap is what the idle timeout is set against. */
-export function idleGapsScenario(plan: Plan): OpenScenario & { readonly arrival: { kind: 'idle-gaps' } } {
-  const rate = plan.config.tuning.steadyRate;
-  const activeMs = plan.config.quick ? 500 : 1_000;
-  const idleMs = plan.config.quick ? 1_200 : 3_000;
-  return {
-    name: `idle-gaps@${rate}`,
-    description: `open model, ${rate} req/s for ${activeMs} ms then ${idleMs} ms of silence`,
-    model: 'open',
-    arrival: { kind: 'idle-gaps', rate, activeMs, idleMs },
-    warmupMs: activeMs,
-    // Two quiet periods, each followed by traffic that finds out what the pool kept.
-    durationMs: 2 * (activeMs + idleMs) + activeMs,
-    maxInFlight: 1_000,
-    requestTimeoutMs: 10_000,
+export function idleGapsFor(plan: Plan): ReturnType<typeof idleGapsScenario> {
+  const { quick } = plan.config;
+  return idleGapsScenario({
+    rate: plan.config.tuning.steadyRate,
+    activeMs: quick ? 500 : 1_000,
+    idleMs: quick ? 1_200 : 3_000,
     mix: mixOf(plan),
-  };
+  });
 }
 
 /** Step 6: the open model at the configured peak rate. */
-export function peakScenario(plan: Plan): OpenScenario {
-  const { warmupMs, durationMs } = timing(plan);
-  const rate = plan.config.tuning.peakRate;
-  return {
-    name: `peak@${rate}`,
-    description: `open model, Poisson arrivals at the peak rate ${rate} req/s`,
-    model: 'open',
-    arrival: { kind: 'poisson', rate },
-    warmupMs,
-    durationMs,
-    maxInFlight: 2_000,
-    requestTimeoutMs: 10_000,
-    mix: mixOf(plan),
-  };
+export function peakFor(plan: Plan): OpenScenario {
+  return peakScenario({ rate: plan.config.tuning.peakRate, ...timing(plan), mix: mixOf(plan) });
 }
 
 /** Step 6: bursts to 1.5x the peak rate on top of the steady rate. */
-export function burstScenario(plan: Plan): OpenScenario {
-  const { warmupMs, durationMs } = timing(plan);
+export function burstFor(plan: Plan): OpenScenario {
   const { steadyRate, peakRate } = plan.config.tuning;
-  const burstRate = Math.round(peakRate * 1.5);
   const periodMs = plan.config.quick ? 1_000 : 1_500;
-  return {
-    name: `burst@${burstRate}`,
-    description: `open model, ${steadyRate} req/s with bursts to ${burstRate} req/s`,
-    model: 'open',
-    arrival: { kind: 'burst', baseRate: steadyRate, burstRate, burstMs: periodMs / 3, periodMs },
-    warmupMs,
-    durationMs,
-    maxInFlight: 2_000,
-    requestTimeoutMs: 10_000,
+  return burstScenario({
+    baseRate: steadyRate,
+    burstRate: Math.round(peakRate * 1.5),
+    burstMs: periodMs / 3,
+    periodMs,
+    ...timing(plan),
     mix: mixOf(plan),
-  };
+  });
 }

@@ -4,7 +4,7 @@ import type { KnobValues } from '../results/trial.ts';
 import { poolKnobText, referenceRepetitions } from './baseline.ts';
 import type { MethodSession } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
-import { steadyScenario } from './step-scenarios.ts';
+import { steadyFor } from './step-scenarios.ts';
 
 /** One figure compared with the baseline. */
 export interface Change {
@@ -55,7 +55,7 @@ export async function watchImpact(
   baseline: PointStats | undefined,
   candidate: KnobValues,
 ): Promise<{ stats: PointStats | undefined; changes: Change[]; report: StepReport }> {
-  const scenario = steadyScenario(session.plan);
+  const scenario = steadyFor(session.plan);
   const point = await session.point({
     step: stepIds.impact,
     knobs: candidate,

@@ -15,7 +15,7 @@ import { silentProgress } from '../../harness/tuning/progress.ts';
 import { shuffle } from '../../harness/tuning/search.ts';
 import { Session } from '../../harness/tuning/session.ts';
 import { stepIds } from '../../harness/tuning/step.ts';
-import { saturateScenario } from '../../harness/tuning/step-scenarios.ts';
+import { saturateFor } from '../../harness/tuning/step-scenarios.ts';
 import { scenarios } from '../../scenarios/index.ts';
 import { seededRandom } from '../../scenarios/schedule.ts';
 import { bundledTargets } from '../../targets/index.ts';
@@ -120,7 +120,7 @@ async function runGrid(log: (line: string) => void): Promise<{ means: Map<number
       repetitions: gridRepetitions,
     });
     const sizes = Array.from({ length: gridTo }, (_, i) => i + 1);
-    const scenario = saturateScenario(plan);
+    const scenario = saturateFor(plan);
     for (let block = 1; block <= gridRepetitions; block++) {
       const order = shuffle(sizes, seededRandom(block));
       await session.block(

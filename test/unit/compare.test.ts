@@ -20,7 +20,7 @@ import {
   encodeHistogram,
 } from '../../harness/analysis/histogram.ts';
 import { comparablePoints, pointKey } from '../../harness/report/comparable-points.ts';
-import { buildComparisonView, knobLabels } from '../../harness/report/compare-report.ts';
+import { buildComparisonView, knobLabels } from '../../harness/report/compare-view.ts';
 import type { TrialResult } from '../../harness/results/trial.ts';
 import { seededRandom } from '../../scenarios/schedule.ts';
 import { scaleHistogram } from '../helpers/plant-regression.ts';
@@ -307,11 +307,9 @@ describe('the comparison view', () => {
 
   it('states the verdict, thresholds and each point’s figures', () => {
     const slower = encoded(latencies(5000, 10, 2).map((value) => value * 1.5));
-    const comparison = compareRuns(
-      run('base', [point(encoded(latencies(5000, 10, 1)), [1000, 1040, 980])]),
-      run('slow', [point(slower, [1000, 1040, 980])]),
-    );
-    const view = buildComparisonView(comparison);
+    const base = run('base', [point(encoded(latencies(5000, 10, 1)), [1000, 1040, 980])]);
+    const slow = run('slow', [point(slower, [1000, 1040, 980])]);
+    const view = buildComparisonView(compareRuns(base, slow), base, slow);
     expect(view.verdictLabel).toBe('regression');
     expect(view.thresholds).toBe('p99 +10%, throughput −10%');
     expect(view.rows[0]).toMatchObject({ verdict: 'regressed', verdictClass: 'fail', knobs: 'max=4' });
