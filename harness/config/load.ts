@@ -145,7 +145,7 @@ export function validateConfig(raw: unknown, source: string, origins: ConfigOrig
   });
   throw usageError(
     `invalid config (${source}): ${problems.length === 1 ? problems[0] : `${problems.length} problems`}`,
-    'see the config reference in the README; unknown keys are rejected',
+    'see docs/configuration.md; unknown keys are rejected',
     problems.length === 1 ? [] : problems,
   );
 }
