@@ -485,7 +485,7 @@ export const configSchema = z
       .boolean()
       .default(false)
       .describe(
-        "After `tune`'s method, run the resilience probes at the recommended settings. The probes: leaks, dead connections, slow dependency, draining, FD headroom, circuit breaker; their results feed the checklist (see docs/outputs.md).",
+        "After `tune`'s method, run the resilience probes at the recommended settings. The probes (see docs/method.md): leaks, dead connections, slow dependency, draining, FD headroom, circuit breaker; their results feed the report's checklist.",
       ),
     onCrash: z
       .object({

@@ -142,7 +142,7 @@ function renderSection(section: Section): string[] {
       ? ['field', 'type', 'default', 'env / flag', 'description']
       : ['field', 'type', 'default', 'description'];
   const lines = [`## ${section.label}`, ''];
-  if (section.intro !== undefined) lines.push(section.intro, '');
+  if (section.intro !== undefined) lines.push(splitDescription(section.intro).join(' ').trim(), '');
   lines.push(...table([head, ...section.rows]), '');
   if (section.notes.length > 0) lines.push(...section.notes.map((n) => `- ${n}`), '');
   return lines;
@@ -168,8 +168,9 @@ function anchor(label: string): string {
     .replaceAll(' ', '-');
 }
 
-/** The first sentence goes in the table; the rest goes under it. */
-function splitDescription(text: string): [string, string] {
+/** The first sentence goes in the table; the rest goes under it. `docs/x.md` becomes a link to the page beside this one. */
+function splitDescription(description: string): [string, string] {
+  const text = description.replace(/\bdocs\/([a-z-]+\.md)\b/g, '[$1]($1)');
   const match = /(?<!\be\.g|\bi\.e)\.\s+(?=[A-Z`])/.exec(text);
   if (match === null) return [text, ''];
   return [text.slice(0, match.index + 1), text.slice(match.index + match[0].length)];
