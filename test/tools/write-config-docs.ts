@@ -221,9 +221,21 @@ function range(schema: JsonSchema): string {
 function defaultOf(schema: JsonSchema, required: boolean): string {
   if (!('default' in schema)) return required ? 'required' : '—';
   const value = schema.default;
-  if (value !== null && typeof value === 'object' && Object.keys(value).length > 0)
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    Object.keys(value).length > 0 &&
+    fieldDefaults(schema, value)
+  )
     return "its fields' defaults";
   return `\`${JSON.stringify(value)}\``;
+}
+
+/** True when an object's default is just its fields' own defaults (so the table need not repeat them). */
+function fieldDefaults(schema: JsonSchema, value: object): boolean {
+  return Object.entries(value).every(
+    ([key, v]) => JSON.stringify(schema.properties?.[key]?.default) === JSON.stringify(v),
+  );
 }
 
 /** The environment variable that sets each top-level key, from `envVariables`. */
