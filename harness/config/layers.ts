@@ -57,7 +57,7 @@ export function configOrThrow(layered: { readonly source: string } & CheckedConf
   const { problems, source } = layered;
   throw usageError(
     `invalid config (${source}): ${problems.length === 1 ? problems[0] : `${problems.length} problems`}`,
-    'see the config reference in the README; unknown keys are rejected',
+    'see docs/configuration.md; unknown keys are rejected',
     problems.length === 1 ? [] : problems,
   );
 }

@@ -100,7 +100,7 @@ export function resolvePlan(config: Config, catalogue: Catalogue): Plan {
 function planError(problems: readonly string[]) {
   return usageError(
     problems.length === 1 ? (problems[0] ?? 'invalid config') : `invalid config: ${problems.length} problems`,
-    'run `pooltune targets` for the bundled targets and their knobs; see the config reference in the README',
+    'run `pooltune targets` for the bundled targets and their knobs; see docs/configuration.md',
     problems.length === 1 ? [] : problems,
   );
 }

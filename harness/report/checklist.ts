@@ -279,7 +279,7 @@ function monitored(measured: readonly MeasuredTrial[]): ChecklistItem {
       'monitoring',
       title,
       'warn',
-      'the target exposes no pool metrics (total, idle, waiting): in production nobody sees the pool fill up; export them (see the README for the metric names)',
+      'the target exposes no pool metrics (total, idle, waiting): in production nobody sees the pool fill up; export them (see docs/targets.md for the metric names)',
     );
   }
   return item(

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-// The example GitHub Actions workflow the README points to: its shape, and its gate script run for real.
+// The example GitHub Actions workflow docs/ci.md points to: its shape, and its gate script run for real.
 const file = fileURLToPath(new URL('../../.github/workflows/pooltune.yml', import.meta.url));
 
 interface Step {

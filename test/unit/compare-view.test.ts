@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ComparableRun, type ComparableRunPoint, compareRuns } from '../../harness/analysis/compare.ts';
-import { createLatencyHistogram, encodeHistogram } from '../../harness/drivers/histogram.ts';
+import { createLatencyHistogram, encodeHistogram } from '../../harness/analysis/histogram.ts';
 import { pointKey } from '../../harness/report/comparable-points.ts';
 import { comparisonChartSpecs } from '../../harness/report/compare-charts.ts';
 import { buildComparisonView } from '../../harness/report/compare-view.ts';
