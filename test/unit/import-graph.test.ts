@@ -16,17 +16,19 @@ const forbidden: Record<string, readonly string[]> = {
   analysis: ['cli', 'run', 'tuning', 'report', 'probes', 'runtime', 'drivers', 'collect', 'results', 'host'],
   config: ['cli', 'run', 'tuning', 'report', 'probes', 'runtime', 'drivers', 'collect', 'results'],
   results: ['cli', 'run', 'tuning', 'report', 'probes'],
-  report: ['cli', 'run', 'probes', 'runtime', 'drivers', 'collect'],
+  report: ['cli', 'run', 'tuning', 'probes', 'runtime', 'drivers', 'collect'],
   tuning: ['cli', 'run', 'report'],
   probes: ['cli', 'run', 'report', 'tuning'],
 };
 
 /**
- * Modules of a higher layer that lower ones may still use: the method's outcome and progress types (types
- * only) and the trial record with its type guards (pure, no I/O).
+ * Modules of a higher layer that lower ones may still use, all free of I/O: the method's outcome and
+ * progress types (types only), its step vocabulary (the step record and the step ids; no imports) and
+ * the trial record with its type guards.
  */
 const allowed = new Set([
   'harness/tuning/outcome.ts',
+  'harness/tuning/step.ts',
   'harness/tuning/progress.ts',
   'harness/results/trial.ts',
 ]);
