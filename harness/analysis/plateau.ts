@@ -1,4 +1,5 @@
 import { mean } from 'simple-statistics';
+import { type CorrectedRun, type CorrectedSizeRuns, type DriftCorrection, removeDrift } from './drift.ts';
 import {
   coefficientOfVariation,
   type Equivalence,
@@ -10,27 +11,21 @@ import {
   resolvableDifference,
   tQuantile,
 } from './noise.ts';
+import type { SizeRuns } from './size-runs.ts';
 
 // Where the throughput plateau is, decided by an equivalence test against the best size rather than by a
 // raw gap between medians, with outliers flagged and the machine's own noise on record. Pure.
 
-/** One completed repetition of a size: the trial and its throughput. */
-export interface SizeRun {
-  readonly id: string;
-  readonly throughput: number;
-}
-
-/** A pool size with its completed repetitions, in the order they ran. */
-export interface SizeRuns {
-  readonly n: number;
-  readonly runs: readonly SizeRun[];
-}
+export type { SizeRun, SizeRuns } from './size-runs.ts';
 
 /** What a size's repetitions say, as the decision and the report read it. */
 export interface SizeEvidence {
   readonly n: number;
-  /** Every completed repetition, each flagged when far off its siblings (left out of the figures below). */
-  readonly runs: readonly (SizeRun & { readonly outlier: boolean })[];
+  /**
+   * Every completed repetition, each flagged when far off its siblings (left out of the figures below).
+   * `throughput` is corrected for drift; `measured` is what the trial saw.
+   */
+  readonly runs: readonly (CorrectedRun & { readonly outlier: boolean })[];
   /** Mean throughput of the repetitions that are not outliers. */
   readonly mean: number;
   /** Their coefficient of variation; null with fewer than two. */
@@ -68,6 +63,8 @@ export interface PlateauAnalysis {
   readonly resolvable: number | null;
   /** The pooled trial-to-trial noise the test used (the calibration's and every size's repetitions). */
   readonly noise: PooledNoise;
+  /** The slow drift taken out of the runs before comparing; null when none was estimated. */
+  readonly drift: DriftCorrection | null;
 }
 
 /** What the plateau analysis needs besides the sizes. */
@@ -80,6 +77,8 @@ export interface PlateauRules {
   readonly calibration?: readonly number[];
   /** Flag outliers (default true); resampling passes false, its values being already kept ones. */
   readonly flagOutliers?: boolean;
+  /** Take slow drift out first (default true); resampling passes false, its values being corrected. */
+  readonly removeDrift?: boolean;
 }
 
 /**
@@ -92,10 +91,10 @@ export const MAX_MARGIN_FACTOR = 2;
 const UNKNOWN_NOISE: PooledNoise = { cv: Number.POSITIVE_INFINITY, df: 0 };
 
 /** Each size's repetitions with outliers flagged, by the MAD rule floored at the calibration's noise. */
-export function flagOutliers(
-  sizes: readonly SizeRuns[],
+export function flagOutliers<S extends SizeRuns>(
+  sizes: readonly S[],
   calibration: readonly number[] = [],
-): (SizeRuns & { readonly flags: readonly boolean[] })[] {
+): (S & { readonly flags: readonly boolean[] })[] {
   const floor = madFloor(coefficientOfVariation(calibration));
   return sizes.map((size) => ({
     ...size,
@@ -111,16 +110,28 @@ export function flagOutliers(
  * best's within ±margin by two one-sided tests at 5% on the pooled noise. The margin is the configured
  * one, widened to the machine's resolvable difference when that is larger (at most twice the
  * configured one): on a noisy machine sizes closer than that cannot be told apart, and the report
- * says so. A size the test cannot
+ * says so. Slow drift of the machine is taken out of the runs first ({@link removeDrift}), so a size
+ * measured only while the machine was quiet does not look better for it. A size the test cannot
  * decide is not on the plateau (it has not been shown to give the same throughput) and is listed as
  * undecided, which is where more repetitions pay. Undefined when no size has a completed repetition.
  */
 export function analysePlateau(sizes: readonly SizeRuns[], rules: PlateauRules): PlateauAnalysis | undefined {
-  const measured = sizes.filter((size) => size.runs.length > 0);
+  const present = sizes.filter((size) => size.runs.length > 0);
+  // Drift first (robust to a wild run), then outliers among the corrected runs.
+  const corrected: { sizes: readonly CorrectedSizeRuns[]; correction: DriftCorrection | null } =
+    rules.removeDrift === false
+      ? {
+          sizes: present.map((size) => ({
+            ...size,
+            runs: size.runs.map((run) => ({ ...run, measured: run.throughput })),
+          })),
+          correction: null,
+        }
+      : removeDrift(present);
   const flagged =
     rules.flagOutliers === false
-      ? measured.map((size) => ({ ...size, flags: size.runs.map(() => false) }))
-      : flagOutliers(measured, rules.calibration);
+      ? corrected.sizes.map((size) => ({ ...size, flags: size.runs.map(() => false) }))
+      : flagOutliers(corrected.sizes, rules.calibration);
   if (flagged.length === 0) return undefined;
   const kept = flagged.map((size) => ({
     ...size,
@@ -161,5 +172,6 @@ export function analysePlateau(sizes: readonly SizeRuns[], rules: PlateauRules):
     requestedMargin: rules.margin,
     resolvable,
     noise,
+    drift: corrected.correction,
   };
 }

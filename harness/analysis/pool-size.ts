@@ -56,6 +56,7 @@ export function recommendationUncertainty(
       margin: rules.margin,
       repetitions: rules.repetitions,
       flagOutliers: false,
+      removeDrift: false,
       ...(calibration === undefined ? {} : { calibration }),
     });
     const n = again === undefined ? undefined : recommendSize(again, failedHeadroom);

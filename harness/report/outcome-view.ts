@@ -137,6 +137,14 @@ function verdictSentence(summary: RunSummary): string {
   return `The SLO holds and nothing in the checklist fails (${code}).`;
 }
 
+/** "8", "8 and 16", "8, 16 and 32". */
+function listSizes(sizes: readonly number[]): string {
+  return sizes.length <= 1 ? sizes.join('') : `${sizes.slice(0, -1).join(', ')} and ${sizes.at(-1)}`;
+}
+
+/** Drift corrections below this share are not worth a line in the report. */
+const DRIFT_WORTH_SAYING = 0.02;
+
 /**
  * The pool size's story in a few lines: "max = 16 (12–16); anything from 8 to 32 gives the same
  * throughput within ±5%", then the noise, the headroom validations, outliers and the order.
@@ -159,12 +167,22 @@ export function sizingLines(rec: Recommendation): string[] {
         ? `only ${first} was shown to reach the best throughput within ±${margin}`
         : `anything from ${first} to ${last} gives the same throughput within ±${margin}`;
   const lines = [`${size.knob} = ${size.recommended}${uncertainty}; ${plateau}.`];
+  if (sizing.undecided.length > 0) {
+    lines.push(
+      `Undecided: ${listSizes(sizing.undecided)} could not be told apart from the best (${sizing.best}) at this noise, either way; more repetitions (tuning.maxGrowTrials, tuning.maxRepetitions) would decide.`,
+    );
+  }
   if (sizing.noiseCv !== null) {
     const resolvable =
       sizing.resolvable === null
         ? ''
         : `: differences under ${percent(sizing.resolvable, 1)} between two sizes are not resolvable on this machine`;
     lines.push(`Noise: run-to-run CV ${percent(sizing.noiseCv, 1)}${resolvable}.`);
+  }
+  if (sizing.drift !== null && sizing.drift !== undefined && sizing.drift >= DRIFT_WORTH_SAYING) {
+    lines.push(
+      `Drift: the machine's throughput drifted by up to ${percent(sizing.drift, 0)} during step 4 (background load); sizes were compared with the drift taken out.`,
+    );
   }
   if (sizing.validations.length > 0) {
     const held = sizing.validations

@@ -147,6 +147,10 @@ export const recommendationSchema = z
           .number()
           .nullable()
           .describe('The smallest difference two sizes of the base repetitions could show at that noise.'),
+        drift: z
+          .number()
+          .nullable()
+          .describe('The largest slow-drift correction applied to a run of step 4 (share); null when none.'),
         otherChoiceShare: z
           .number()
           .nullable()

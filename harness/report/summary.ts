@@ -211,6 +211,7 @@ function sizingOf(size: SizeAnalysis | undefined): Pick<Recommendation, 'sizing'
       margin: size.margin,
       noiseCv: size.noise?.cv ?? null,
       resolvable: size.resolvable,
+      drift: size.drift?.largest ?? null,
       otherChoiceShare: size.uncertainty?.otherShare ?? null,
       outliers: size.sizes.flatMap((s) => s.runs.filter((run) => run.outlier).map((run) => run.id)),
       validations: size.validations.map((v) => ({ n: v.n, passed: v.passed })),

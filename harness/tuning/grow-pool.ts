@@ -50,7 +50,7 @@ export function repetitionRules(session: Pick<MethodSession, 'plan' | 'repetitio
     base,
     max: Math.max(base, quick ? base + 1 : config.tuning.maxRepetitions),
     targetHalfWidth: config.tuning.targetHalfWidth,
-    maxTrials: quick ? Math.min(config.tuning.maxGrowTrials, 16) : config.tuning.maxGrowTrials,
+    maxTrials: quick ? Math.min(config.tuning.maxGrowTrials, 14) : config.tuning.maxGrowTrials,
     seed: config.seed,
   };
 }
@@ -67,9 +67,11 @@ export function growSamples(
   phases: ReadonlyMap<number, GrowRequest['phase']>,
 ): GrowSample[] {
   const bySize = new Map<number, TrialResult[]>();
-  for (const trial of trials) {
+  const at = new Map<string, number>();
+  for (const [i, trial] of trials.entries()) {
     const n = trial.knobs[sizeKnob];
     if (typeof n === 'number') bySize.set(n, [...(bySize.get(n) ?? []), trial]);
+    at.set(trial.id, i);
   }
   return [...bySize]
     .sort(([a], [b]) => a - b)
@@ -81,7 +83,11 @@ export function growSamples(
         n,
         phase: phases.get(n) ?? 'refine',
         stats: pointStats(completed, n),
-        runs: completed.map((trial) => ({ id: trial.id, throughput: trial.client.throughput })),
+        runs: completed.map((trial) => ({
+          id: trial.id,
+          throughput: trial.client.throughput,
+          at: at.get(trial.id) ?? 0,
+        })),
         attempts: group.length,
       };
     });
@@ -221,6 +227,7 @@ export function sizeAnalysis(pool: PoolDefinition, grow: GrowOutcome, choice: Si
     requestedMargin: grow.rules.minGain,
     resolvable: grow.plateau?.resolvable ?? null,
     noise: grow.plateau === undefined || !Number.isFinite(grow.plateau.noise.cv) ? null : grow.plateau.noise,
+    drift: grow.plateau?.drift ?? null,
     fit: grow.fit,
     kneedle: grow.kneedle,
     marginalKnee: grow.marginalKnee,

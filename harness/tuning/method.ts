@@ -100,13 +100,14 @@ export async function runMethod(session: MethodSession): Promise<MethodOutcome> 
 
 /**
  * About how many trials one pool takes: the baseline and impact points, step 4's search, four idle
- * timeouts, the timeout probe, and a peak and a burst point for one and a half candidates on average.
+ * timeouts (three with `--quick`), the timeout probe, and a peak and a burst point for one and a half candidates on average.
  * The search is adaptive, so this is for the progress count and ETA only.
  */
 export function expectedTrialsPerPool(session: Pick<MethodSession, 'repetitions' | 'plan'>): number {
   const reference = 2 * referenceRepetitions(session);
   const validation = Math.ceil(1.5 * 2 * session.repetitions);
-  return reference + expectedGrowTrials(repetitionRules(session)) + 4 + 1 + validation;
+  const idle = session.plan.config.quick ? 3 : 4;
+  return reference + expectedGrowTrials(repetitionRules(session)) + idle + 1 + validation;
 }
 
 /** Which size to settle on after step 6's validations (pure); see {@link recommendSize}. */

@@ -1,5 +1,6 @@
 // The method's outcome as data: what `analysis.json` holds and the report reads. Types only, so the
 // report depends on what the method decided without depending on how it ran.
+import type { DriftCorrection } from '../analysis/drift.ts';
 import type { FleetBudget, FleetBudgetInput } from '../analysis/fleet-budget.ts';
 import type { SizeEvidence } from '../analysis/plateau.ts';
 import type { RecommendationUncertainty } from '../analysis/pool-size.ts';
@@ -134,6 +135,8 @@ export interface SizeAnalysis {
   readonly resolvable: number | null;
   /** The pooled relative noise the test used. */
   readonly noise: { readonly cv: number; readonly df: number } | null;
+  /** The slow drift taken out of the runs before the test; null when none was estimated. */
+  readonly drift: DriftCorrection | null;
   readonly fit: UslBand | null;
   /** The knee by Kneedle on the fitted curve (log x), and by the marginal-gain rule on the medians. */
   readonly kneedle: number | null;

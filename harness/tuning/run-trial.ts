@@ -22,10 +22,15 @@ export interface TrialInput {
   readonly now: () => Date;
   /** Which non-loopback hosts load may go to (`allowRemote` + `allowHosts`); loopback only when absent. */
   readonly remote?: RemotePolicy;
+  /** Extra warm-up after a restart; `postRestartWarmupMs` when absent (`--quick` passes less). */
+  readonly restartWarmupMs?: number;
 }
 
 /** Extra warm-up for a trial right after its service restarted. */
 export const postRestartWarmupMs = 1_000;
+
+/** The extra warm-up `--quick` gives a restarted service: a fast look accepts a little JIT in its figures. */
+export const quickRestartWarmupMs = 300;
 
 /** Slack on top of a scenario's own length before a trial is declared stuck. */
 const deadlineSlackMs = 60_000;
@@ -45,7 +50,10 @@ export async function runTrial(input: TrialInput): Promise<TrialResult> {
     const restarted = await target.apply(key.knobs);
     const scenario =
       restarted.length > 0
-        ? { ...input.scenario, warmupMs: input.scenario.warmupMs + postRestartWarmupMs }
+        ? {
+            ...input.scenario,
+            warmupMs: input.scenario.warmupMs + (input.restartWarmupMs ?? postRestartWarmupMs),
+          }
         : input.scenario;
     const entry = target.entry();
     collector = startCollector(await collectTargetOf(target));

@@ -7,7 +7,7 @@ import { isMeasured } from '../results/trial.ts';
 import type { TrialLog } from '../results/trial-log.ts';
 import type { StartedTarget } from '../runtime/service.ts';
 import type { Progress } from './progress.ts';
-import { runTrial } from './run-trial.ts';
+import { postRestartWarmupMs, quickRestartWarmupMs, runTrial } from './run-trial.ts';
 
 /** One measured point: a knob setting under a scenario, repeated. */
 export interface Point {
@@ -204,6 +204,7 @@ export class Session implements MethodSession {
       signal: this.#signal,
       now: this.#now,
       remote: { allowRemote: this.plan.config.allowRemote, allowHosts: this.plan.config.allowHosts },
+      restartWarmupMs: this.plan.config.quick ? quickRestartWarmupMs : postRestartWarmupMs,
     });
     await this.#log.append(result);
     this.trials.push(result);

@@ -97,7 +97,20 @@ describe.skipIf(!engine.ok)('the container runtime on a real Docker engine', () 
 
   it('tunes the bundled http-pg end to end in containers, and runs http-upstream over TLS in them', async () => {
     const out = path.join(dir, 'out');
-    const tuned = await cli(['tune', '--runtime', 'container', '--quick', '--json', '--out', out]);
+    // Eight step-4 trials: this test is about the method running in containers, not the search.
+    const config = path.join(dir, 'tune.config.json');
+    await writeFile(config, JSON.stringify({ tuning: { maxGrowTrials: 8 } }));
+    const tuned = await cli([
+      'tune',
+      '--config',
+      config,
+      '--runtime',
+      'container',
+      '--quick',
+      '--json',
+      '--out',
+      out,
+    ]);
     expect(tuned.code, tuned.err).toBe(ExitCode.ok);
     const { runDir } = JSON.parse(tuned.out) as { runDir: string };
     const summary = JSON.parse(await readFile(path.join(runDir, 'summary.json'), 'utf8')) as {

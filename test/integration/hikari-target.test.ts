@@ -127,6 +127,9 @@ describe.skipIf(!ready)('the hikari target: HikariCP in a JVM against a real Pos
 
 describe.skipIf(!ready)('pooltune tune --target hikari --quick, end to end', () => {
   it('tunes HikariCP: the report carries its properties snippet, every trial HikariCP’s own figures', async () => {
+    // Eight step-4 trials: this test is about HikariCP's figures in every step, not the search.
+    const config = path.join(dir, 'tune.config.json');
+    await writeFile(config, JSON.stringify({ tuning: { maxGrowTrials: 8 } }));
     const started = Date.now();
     const out = path.join(dir, 'out');
     const {
@@ -135,6 +138,8 @@ describe.skipIf(!ready)('pooltune tune --target hikari --quick, end to end', () 
       err,
     } = await cli([
       'tune',
+      '--config',
+      config,
       '--target',
       'hikari',
       '--quick',

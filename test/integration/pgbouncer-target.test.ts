@@ -333,7 +333,14 @@ describe.skipIf(missing !== undefined)('the pgbouncer target on real pgBouncer a
         JSON.stringify({
           runtime: 'process',
           repetitions: 1,
-          tuning: { poolOrder: ['pgbouncer', 'app'], steadyRate: 200, peakRate: 600, concurrency: 16 },
+          // Eight step-4 trials per pool: this test is about the two pools and pgBouncer's figures, not the search.
+          tuning: {
+            poolOrder: ['pgbouncer', 'app'],
+            steadyRate: 200,
+            peakRate: 600,
+            concurrency: 16,
+            maxGrowTrials: 8,
+          },
         }),
       );
       const started = Date.now();

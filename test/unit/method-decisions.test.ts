@@ -51,7 +51,7 @@ describe('step 4 on planted noisy data', () => {
     const at16 = grow.plateau?.sizes.find((s) => s.n === 16);
     const wild = at16?.runs.filter((run) => run.outlier) ?? [];
     expect(wild).toHaveLength(1);
-    expect(wild[0]?.throughput).toBeLessThan(1600);
+    expect(wild[0]?.measured).toBeLessThan(1600);
     // The re-run: 16 got one repetition more than the base.
     expect(at16?.runs.length).toBe(session.repetitions + 1);
     expect(grow.plateau?.plateau[0]).toBe(8);
