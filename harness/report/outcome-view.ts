@@ -142,6 +142,13 @@ function listSizes(sizes: readonly number[]): string {
   return sizes.length <= 1 ? sizes.join('') : `${sizes.slice(0, -1).join(', ')} and ${sizes.at(-1)}`;
 }
 
+/** Plateau sizes above the last one validated at peak that step 6 did not get to. */
+function untriedAbove(sizing: NonNullable<Recommendation['sizing']>): number[] {
+  const validated = new Set(sizing.validations.map((v) => v.n));
+  const last = sizing.validations.at(-1)?.n ?? 0;
+  return sizing.plateau.filter((n) => n > last && !validated.has(n));
+}
+
 /** Drift corrections below this share are not worth a line in the report. */
 const DRIFT_WORTH_SAYING = 0.02;
 
@@ -189,7 +196,7 @@ export function sizingLines(rec: Recommendation): string[] {
       .map((v) => `${v.n} ${v.passed ? 'held' : 'did not hold'}`)
       .join(', then ');
     lines.push(
-      `At peak and in bursts: ${held}${sizing.needed === null ? '' : `; no size on the plateau kept its headroom, the load would need about ${sizing.needed}`}.`,
+      `At peak and in bursts: ${held}${sizing.needed === null ? '' : `; ${untriedAbove(sizing).length > 0 ? `${listSizes(untriedAbove(sizing))} on the plateau ${untriedAbove(sizing).length === 1 ? 'was' : 'were'} not validated; ` : 'no size on the plateau kept its headroom, '}the load would need about ${sizing.needed}`}.`,
     );
   }
   if (sizing.outliers.length > 0) {

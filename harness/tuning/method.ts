@@ -138,6 +138,8 @@ export function settleSize(
           recommended,
           seededRandom(seed),
         );
+  const validated = new Set(validations.map((v) => v.size));
+  const untried = (plateau?.plateau ?? []).filter((n) => n > (last?.size ?? 0) && !validated.has(n));
   const tried = validations
     .map(
       (v) =>
@@ -150,9 +152,11 @@ export function settleSize(
       ? `${base}; not validated at peak`
       : held
         ? `${base}; validated at peak: ${tried}`
-        : stillFull
-          ? `${base}; no size on the plateau held (${tried})${needed === undefined ? '' : `: the load would need about ${needed}`}`
-          : `${base}; validated at peak: ${tried} (a larger pool would not fix what failed)`;
+        : stillFull && untried.length > 0
+          ? `${base}; validated at peak: ${tried}; stopped after ${validations.length} sizes, with ${untried.join(', ')} on the plateau not validated${needed === undefined ? '' : ` (the load would need about ${needed})`}`
+          : stillFull
+            ? `${base}; no size on the plateau held (${tried})${needed === undefined ? '' : `: the load would need about ${needed}`}`
+            : `${base}; validated at peak: ${tried} (a larger pool would not fix what failed)`;
   return {
     recommended,
     validations: validations.map((v) => ({
@@ -296,7 +300,7 @@ async function tunePool(
       const budget = fleetBudget(input);
       budgetFigures = { ...input, ...budget };
       checks.push(
-        `fleet budget: ${tuning.instances} instance(s) x ${choice.recommended} + reserve ${plan.config.reserveConnections} = ${budget.needed} of max_connections ${maxConnections}: ${budget.fits ? `fits (headroom ${budget.headroom})` : `does NOT fit: at most ${budget.maxPoolPerInstance} per instance`}`,
+        `fleet budget: ${tuning.instances} instance(s) x ${choice.recommended} = ${budget.needed}, plus reserve ${plan.config.reserveConnections}, of max_connections ${maxConnections}: ${budget.fits ? `fits (headroom ${budget.headroom})` : `does NOT fit: at most ${budget.maxPoolPerInstance} per instance`}`,
       );
     }
   }

@@ -40,4 +40,18 @@ describe('the pool size in words', () => {
     );
     expect(sizingLines(withSizing({ drift: 0.005 })).join('\n')).not.toContain('drifted');
   });
+
+  it('tells sizes step 6 did not get to from a plateau that ran out of headroom', () => {
+    const full = [
+      { n: 8, passed: false },
+      { n: 16, passed: false },
+      { n: 32, passed: false },
+    ];
+    const stopped = sizingLines(withSizing({ plateau: [8, 16, 32, 64], validations: full, needed: 48 }));
+    expect(stopped.join('\n')).toContain('64 on the plateau was not validated; the load would need about 48');
+    const none = sizingLines(withSizing({ plateau: [8, 16, 32], validations: full, needed: 48 }));
+    expect(none.join('\n')).toContain(
+      'no size on the plateau kept its headroom, the load would need about 48',
+    );
+  });
 });
