@@ -29,7 +29,11 @@ export interface TrialInput {
 /** Extra warm-up for a trial right after its service restarted. */
 export const postRestartWarmupMs = 1_000;
 
-/** The extra warm-up `--quick` gives a restarted service: a fast look accepts a little JIT in its figures. */
+/**
+ * The extra warm-up `--quick` gives a restarted service under a closed model (step 4): a fast look
+ * accepts a little JIT in its figures. Open-model trials keep the full one, since arrivals queue
+ * behind a cold service and its first second would show in their p99.
+ */
 export const quickRestartWarmupMs = 300;
 
 /** Slack on top of a scenario's own length before a trial is declared stuck. */

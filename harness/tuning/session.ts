@@ -204,7 +204,12 @@ export class Session implements MethodSession {
       signal: this.#signal,
       now: this.#now,
       remote: { allowRemote: this.plan.config.allowRemote, allowHosts: this.plan.config.allowHosts },
-      restartWarmupMs: this.plan.config.quick ? quickRestartWarmupMs : postRestartWarmupMs,
+      // A closed model waits for a cold service; an open one queues behind it, so only closed-model
+      // trials (step 4's) get the shorter `--quick` warm-up.
+      restartWarmupMs:
+        this.plan.config.quick && request.scenario.model === 'closed'
+          ? quickRestartWarmupMs
+          : postRestartWarmupMs,
     });
     await this.#log.append(result);
     this.trials.push(result);
