@@ -186,11 +186,16 @@ export function nextGrowMove(
   const geometric = measured.filter((s) => s.phase === 'geometric');
   const stop = confirmedStop(geometric, rules);
   const last = geometric.at(-1);
-  if (stop === undefined && last !== undefined && measured.length < MAX_SIZES) {
+  const budgetLeft = trialsSoFar < reps.maxTrials;
+  if (stop === undefined && last !== undefined && measured.length < MAX_SIZES && budgetLeft) {
     return block([{ n: nextGeometric(last.n, rules.factor), phase: 'geometric', why: 'explore' }]);
   }
   const stoppedBy = stop?.reason ?? 'limit';
-  const why = stop?.why ?? `${MAX_SIZES} sizes measured`;
+  const why =
+    stop?.why ??
+    (budgetLeft
+      ? `${MAX_SIZES} sizes measured`
+      : `step 4's budget of ${reps.maxTrials} trials was spent exploring`);
 
   const bestMean = Math.max(...measured.map((s) => meanOf(s.runs)));
   const ratio = (s: GrowSample) => meanOf(s.runs) / Math.max(bestMean, 1e-9);

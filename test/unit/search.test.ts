@@ -91,4 +91,14 @@ describe('pool-size search', () => {
     });
     expect(order.length).toBeLessThanOrEqual(12);
   });
+
+  it('keeps within its budget while still exploring, and says so', () => {
+    const { order, move } = search((n) => n * 100, {
+      ...rules,
+      repetitions: { ...rules.repetitions, maxTrials: 4 },
+    });
+    expect(order).toEqual([1, 2, 4, 8]);
+    expect(move).toMatchObject({ kind: 'done', stoppedBy: 'limit' });
+    expect(move.kind === 'done' ? move.why : '').toContain('budget of 4 trials was spent exploring');
+  });
 });
