@@ -1,3 +1,4 @@
+import { mean, median } from 'simple-statistics';
 import type { SizeRun, SizeRuns } from './size-runs.ts';
 
 // Background load that comes and goes over minutes moves every size's throughput together. Interleaved
@@ -21,6 +22,14 @@ export interface CorrectedRun extends SizeRun {
 export interface CorrectedSizeRuns {
   readonly n: number;
   readonly runs: readonly CorrectedRun[];
+}
+
+/** The runs as measured, with no correction. */
+export function asMeasured(sizes: readonly SizeRuns[]): CorrectedSizeRuns[] {
+  return sizes.map((size) => ({
+    n: size.n,
+    runs: size.runs.map((run) => ({ ...run, measured: run.throughput })),
+  }));
 }
 
 /** Fewest runs of repeated sizes to estimate a drift from; below it nothing is corrected. */
@@ -50,17 +59,13 @@ export function removeDrift(sizes: readonly SizeRuns[]): {
   readonly sizes: readonly CorrectedSizeRuns[];
   readonly correction: DriftCorrection | null;
 } {
-  const asMeasured = sizes.map((size) => ({
-    n: size.n,
-    runs: size.runs.map((run) => ({ ...run, measured: run.throughput })),
-  }));
   const repeated = sizes.filter((size) => size.runs.length >= 2);
   const estimating = repeated.flatMap((size) => size.runs.map((run) => ({ n: size.n, run })));
   if (
     estimating.length < MIN_DRIFT_RUNS ||
     sizes.some((size) => size.runs.some((run) => run.at === undefined))
   ) {
-    return { sizes: asMeasured, correction: null };
+    return { sizes: asMeasured(sizes), correction: null };
   }
   const log = (run: SizeRun) => Math.log(Math.max(run.throughput, 1e-9));
   const byTime = (at: number) =>
@@ -96,10 +101,10 @@ export function removeDrift(sizes: readonly SizeRuns[]): {
     const next = new Map(
       [...neighbours].map(([id, near]) => {
         const values = near.map(({ run }) => clip(residual.get(run.id) ?? 0, run.id));
-        return [id, values.reduce((a, b) => a + b, 0) / values.length] as const;
+        return [id, mean(values)] as const;
       }),
     );
-    const centre = [...next.values()].reduce((a, b) => a + b, 0) / next.size;
+    const centre = mean([...next.values()]);
     drift = new Map([...next].map(([id, d]) => [id, d - centre]));
   }
   const corrected = sizes.map((size) => ({
@@ -112,10 +117,4 @@ export function removeDrift(sizes: readonly SizeRuns[]): {
   }));
   const largest = Math.max(0, ...[...drift.values()].map((d) => Math.abs(Math.exp(d) - 1)));
   return { sizes: corrected, correction: { largest, fromRuns: estimating.length } };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }

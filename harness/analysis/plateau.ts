@@ -1,5 +1,11 @@
 import { mean } from 'simple-statistics';
-import { type CorrectedRun, type CorrectedSizeRuns, type DriftCorrection, removeDrift } from './drift.ts';
+import {
+  asMeasured,
+  type CorrectedRun,
+  type CorrectedSizeRuns,
+  type DriftCorrection,
+  removeDrift,
+} from './drift.ts';
 import {
   coefficientOfVariation,
   type Equivalence,
@@ -119,15 +125,7 @@ export function analysePlateau(sizes: readonly SizeRuns[], rules: PlateauRules):
   const present = sizes.filter((size) => size.runs.length > 0);
   // Drift first (robust to a wild run), then outliers among the corrected runs.
   const corrected: { sizes: readonly CorrectedSizeRuns[]; correction: DriftCorrection | null } =
-    rules.removeDrift === false
-      ? {
-          sizes: present.map((size) => ({
-            ...size,
-            runs: size.runs.map((run) => ({ ...run, measured: run.throughput })),
-          })),
-          correction: null,
-        }
-      : removeDrift(present);
+    rules.removeDrift === false ? { sizes: asMeasured(present), correction: null } : removeDrift(present);
   const flagged =
     rules.flagOutliers === false
       ? corrected.sizes.map((size) => ({ ...size, flags: size.runs.map(() => false) }))

@@ -195,9 +195,13 @@ export function sizingLines(rec: Recommendation): string[] {
     const held = sizing.validations
       .map((v) => `${v.n} ${v.passed ? 'held' : 'did not hold'}`)
       .join(', then ');
-    lines.push(
-      `At peak and in bursts: ${held}${sizing.needed === null ? '' : `; ${untriedAbove(sizing).length > 0 ? `${listSizes(untriedAbove(sizing))} on the plateau ${untriedAbove(sizing).length === 1 ? 'was' : 'were'} not validated; ` : 'no size on the plateau kept its headroom, '}the load would need about ${sizing.needed}`}.`,
-    );
+    const untried = untriedAbove(sizing);
+    const why =
+      untried.length > 0
+        ? `${listSizes(untried)} on the plateau ${untried.length === 1 ? 'was' : 'were'} not validated;`
+        : 'no size on the plateau kept its headroom,';
+    const needed = sizing.needed === null ? '' : `; ${why} the load would need about ${sizing.needed}`;
+    lines.push(`At peak and in bursts: ${held}${needed}.`);
   }
   if (sizing.outliers.length > 0) {
     lines.push(`Outliers re-run once and left out of the figures: ${sizing.outliers.join(', ')}.`);

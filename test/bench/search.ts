@@ -19,7 +19,7 @@ import { saturateFor } from '../../harness/tuning/step-scenarios.ts';
 import { scenarios } from '../../scenarios/index.ts';
 import { seededRandom } from '../../scenarios/schedule.ts';
 import { bundledTargets } from '../../targets/index.ts';
-import { system } from '../helpers/system.ts';
+import { system, testRuntime } from '../helpers/system.ts';
 
 /** The exhaustive grid the tune is judged against: every size from 1 to this, three times, interleaved. */
 const gridTo = 32;
@@ -98,14 +98,7 @@ async function runGrid(log: (line: string) => void): Promise<{ means: Map<number
   );
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pooltune-bench-'));
   try {
-    await using target = await startTarget(plan.target, plan.knobs, {
-      env,
-      tmpDir: os.tmpdir(),
-      node: process.execPath,
-      packageRoot,
-      baseDir: packageRoot,
-      system,
-    });
+    await using target = await startTarget(plan.target, plan.knobs, testRuntime(env));
     await using trialLog = await TrialLog.open(path.join(dir, 'trials.jsonl'));
     const host = { env, tmpDir: os.tmpdir(), system };
     const byModel = { closed: createDriver('autocannon', host), open: createDriver('arrival-rate', host) };

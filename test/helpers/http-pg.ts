@@ -1,11 +1,9 @@
-import os from 'node:os';
-import { packageRoot } from '../../harness/cli/run-environment.ts';
 import { targetSchema } from '../../harness/config/schema.ts';
 import type { KnobValues } from '../../harness/results/trial.ts';
 import { startTarget } from '../../harness/runtime/process-runtime.ts';
 import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { httpPg } from '../../targets/http-pg/target.ts';
-import { system } from './system.ts';
+import { testRuntime } from './system.ts';
 
 /** The bundled http-pg target's default knob values. */
 export function httpPgDefaults(): Record<string, number | boolean | string> {
@@ -18,16 +16,5 @@ export async function startHttpPg(knobs: KnobValues): Promise<StartedTarget> {
   const env = Object.fromEntries(
     Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
   );
-  return startTarget(
-    targetSchema.parse(httpPg),
-    { ...httpPgDefaults(), ...knobs },
-    {
-      env,
-      tmpDir: os.tmpdir(),
-      node: process.execPath,
-      packageRoot,
-      baseDir: packageRoot,
-      system,
-    },
-  );
+  return startTarget(targetSchema.parse(httpPg), { ...httpPgDefaults(), ...knobs }, testRuntime(env));
 }

@@ -1,11 +1,9 @@
-import os from 'node:os';
-import { packageRoot } from '../../harness/cli/run-environment.ts';
 import { type TargetInput, targetSchema } from '../../harness/config/schema.ts';
 import type { KnobValues } from '../../harness/results/trial.ts';
 import { startTarget } from '../../harness/runtime/process-runtime.ts';
 import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { httpPg } from '../../targets/http-pg/target.ts';
-import { system } from './system.ts';
+import { testRuntime } from './system.ts';
 
 const app = httpPg.services[httpPg.entry];
 if (app === undefined || !('command' in app)) throw new Error('http-pg has no process entry service');
@@ -65,6 +63,6 @@ export async function startProbeTarget(knobs: KnobValues): Promise<StartedTarget
   return startTarget(
     targetSchema.parse(probeTarget),
     { ...probeTargetDefaults(), ...knobs },
-    { env, tmpDir: os.tmpdir(), node: process.execPath, packageRoot, baseDir: packageRoot, system },
+    testRuntime(env),
   );
 }

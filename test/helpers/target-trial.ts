@@ -1,6 +1,4 @@
 import { readdir, readFile } from 'node:fs/promises';
-import os from 'node:os';
-import { packageRoot } from '../../harness/cli/run-environment.ts';
 import type { TargetDefinition } from '../../harness/config/schema.ts';
 import type { Driver } from '../../harness/drivers/driver.ts';
 import type { KnobValues, MeasuredTrial } from '../../harness/results/trial.ts';
@@ -8,7 +6,7 @@ import { startTarget } from '../../harness/runtime/process-runtime.ts';
 import type { StartedTarget } from '../../harness/runtime/service.ts';
 import { runTrial } from '../../harness/tuning/run-trial.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
-import { system } from './system.ts';
+import { testRuntime } from './system.ts';
 
 /** This process's env with the unset entries left out, as the runtime takes it. */
 export function testEnv(): Record<string, string> {
@@ -19,14 +17,7 @@ export function testEnv(): Record<string, string> {
 
 /** Starts a target with the process runtime, as a test does: the package's own paths, the OS temp dir. */
 export function startForTest(definition: TargetDefinition, knobs: KnobValues): Promise<StartedTarget> {
-  return startTarget(definition, knobs, {
-    env: testEnv(),
-    tmpDir: os.tmpdir(),
-    node: process.execPath,
-    packageRoot,
-    baseDir: packageRoot,
-    system,
-  });
+  return startTarget(definition, knobs, testRuntime(testEnv()));
 }
 
 let counter = 0;

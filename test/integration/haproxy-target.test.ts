@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../harness/cli/main.ts';
-import { packageRoot } from '../../harness/cli/run-environment.ts';
 import { parsePrometheusText, readCounter } from '../../harness/collect/prometheus.ts';
 import { targetSchema } from '../../harness/config/schema.ts';
 import { ExitCode, type PooltuneError } from '../../harness/errors.ts';
@@ -20,7 +19,7 @@ import type { ClosedScenario } from '../../scenarios/scenario.ts';
 import { haproxy } from '../../targets/haproxy/target.ts';
 import { autocannonDriver } from '../helpers/drivers.ts';
 import { fakeHost } from '../helpers/fake-host.ts';
-import { system } from '../helpers/system.ts';
+import { testRuntime } from '../helpers/system.ts';
 import { measuredTrial, startForTest } from '../helpers/target-trial.ts';
 
 // Real HAProxy from Debian's haproxy package (.ci/run installs it). Without it the suite skips with one
@@ -127,14 +126,9 @@ async function orphanedHaproxies(): Promise<string[]> {
 
 describe('haproxy target without haproxy on PATH', () => {
   it('fails before starting anything, with a usage error naming the Debian package', async () => {
-    const error = (await startTarget(definition, defaults, {
-      env: { PATH: dir },
-      tmpDir: os.tmpdir(),
-      node: process.execPath,
-      packageRoot,
-      baseDir: packageRoot,
-      system,
-    }).catch((e: unknown) => e)) as PooltuneError;
+    const error = (await startTarget(definition, defaults, testRuntime({ PATH: dir })).catch(
+      (e: unknown) => e,
+    )) as PooltuneError;
     expect(error.exitCode).toBe(ExitCode.usage);
     expect(error.message).toContain('target haproxy needs haproxy');
     expect(error.hint).toContain('apt-get install haproxy');

@@ -4,7 +4,6 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../harness/cli/main.ts';
-import { packageRoot } from '../../harness/cli/run-environment.ts';
 import { parsePrometheusText, readCounterByLabel } from '../../harness/collect/prometheus.ts';
 import { type TargetDefinition, targetSchema } from '../../harness/config/schema.ts';
 import type { DriverResult } from '../../harness/drivers/driver.ts';
@@ -30,7 +29,7 @@ import {
 import { appService, bouncerService, pgbouncer, processService } from '../../targets/pgbouncer/target.ts';
 import { autocannonDriver } from '../helpers/drivers.ts';
 import { fakeHost } from '../helpers/fake-host.ts';
-import { system } from '../helpers/system.ts';
+import { testRuntime } from '../helpers/system.ts';
 
 // Real pgBouncer (Debian's package) between the app and a real PostgreSQL, real load on 127.0.0.1.
 // Without pgbouncer the suite skips with one line, except where POOLTUNE_REQUIRE_PACKAGES=1 says the
@@ -57,14 +56,7 @@ if (missing !== undefined) {
 const defaults: KnobValues = Object.fromEntries(
   Object.entries(definition.knobs).map(([name, knob]) => [name, knob.default]),
 );
-const runtime = {
-  env,
-  tmpDir: os.tmpdir(),
-  node: process.execPath,
-  packageRoot,
-  baseDir: packageRoot,
-  system,
-};
+const runtime = testRuntime(env);
 
 /** Closed load on the I/O-wait endpoint: each request holds a connection for the app's SLEEP_MS. */
 function onSleep(connections: number, durationMs: number): ClosedScenario {
