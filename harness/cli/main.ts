@@ -12,7 +12,7 @@ import { imagesCommand } from './images.ts';
 import { reportCommand } from './report.ts';
 import { packageRoot } from './run-environment.ts';
 import { targetsCommand } from './targets.ts';
-import { runCommand as runTrialCommand, tuneCommand } from './tune.ts';
+import { capacityCommand, runCommand as runTrialCommand, tuneCommand } from './tune.ts';
 
 /** The installed pooltune version, from package.json. */
 export function pooltuneVersion(): string {
@@ -46,6 +46,7 @@ export async function main(processHost: Host): Promise<number> {
   const subCommands = {
     tune: tuneCommand(host, version, record, masker),
     run: runTrialCommand(host, version, record, masker),
+    capacity: capacityCommand(host, version, record, masker),
     report: reportCommand(host, record),
     compare: compareCommand(host, record),
     targets: targetsCommand(host, record),

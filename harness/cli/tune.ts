@@ -12,7 +12,7 @@ import { loadComparableRun } from '../report/comparable-run.ts';
 import { SecretMasker, secretValues } from '../results/mask.ts';
 import { prepareResume } from '../results/resume.ts';
 import { maskServiceLogs, runPaths } from '../results/run-dir.ts';
-import { type RunOutcome, runOnce, tune } from '../run/tune.ts';
+import { capacity, type RunOutcome, runOnce, tune } from '../run/tune.ts';
 import type { Progress } from '../tuning/progress.ts';
 import type { CommandResult } from './command.ts';
 import { checkFlags, configFlags, runArgs } from './options.ts';
@@ -29,7 +29,7 @@ async function execute(
   rawArgs: string[],
   args: Record<string, unknown>,
   version: string,
-  kind: 'tune' | 'run',
+  kind: 'tune' | 'run' | 'capacity',
   masker: SecretMasker,
 ): Promise<CommandResult> {
   checkFlags(rawArgs, kind === 'tune' ? tuneArgs : runArgs);
@@ -83,7 +83,11 @@ async function execute(
     };
     const environment = runEnvironment(host, baseDir, controller.signal, progress, version);
     outcome =
-      kind === 'tune' ? await tune(plan, environment, options) : await runOnce(plan, environment, options);
+      kind === 'tune'
+        ? await tune(plan, environment, options)
+        : kind === 'capacity'
+          ? await capacity(plan, environment, options)
+          : await runOnce(plan, environment, options);
   } finally {
     stopListening();
     if (runDir !== undefined) await maskServiceLogs(runPaths(runDir), masker);
@@ -104,6 +108,7 @@ async function execute(
           ...(outcome.summary.regression === undefined ? {} : { regression: outcome.summary.regression }),
           ...(outcome.comparisonPath === undefined ? {} : { comparison: outcome.comparisonPath }),
           exitCode: outcome.interrupted ? ExitCode.interrupted : outcome.summary.exitCode,
+          ...(outcome.summary.capacity === undefined ? {} : { capacity: outcome.summary.capacity }),
           ...summary,
         },
         null,
@@ -120,6 +125,7 @@ async function execute(
         `best measured: ${best.knob}=${best.value} at ${best.throughput.toFixed(0)} req/s, p99 ${best.p99Ms.toFixed(1)} ms (${best.trial})\n`,
       );
     }
+    if (outcome.summary.capacity !== undefined) host.stdout.write(`${outcome.summary.capacity.text}\n`);
     host.stdout.write(`SLO: ${outcome.summary.slo.status}; verdict: ${outcome.summary.verdict}\n`);
     for (const check of outcome.summary.slo.checks.filter((c) => c.status === 'fail')) {
       host.stdout.write(
@@ -202,5 +208,23 @@ export function runCommand(
     meta: { name: 'run', description: 'Run one trial with the given knob values (--set knob=value)' },
     args: runArgs,
     run: async ({ rawArgs, args }) => result(await execute(host, rawArgs, args, version, 'run', masker)),
+  });
+}
+
+/** `pooltune capacity`: the capacity search alone at the given knob values. */
+export function capacityCommand(
+  host: Host,
+  version: string,
+  result: (r: CommandResult) => void,
+  masker: SecretMasker = new SecretMasker(),
+) {
+  return defineCommand({
+    meta: {
+      name: 'capacity',
+      description:
+        'Find the highest arrival rate the given knob values (--set knob=value) sustain under the SLO',
+    },
+    args: runArgs,
+    run: async ({ rawArgs, args }) => result(await execute(host, rawArgs, args, version, 'capacity', masker)),
   });
 }

@@ -7,6 +7,7 @@ import type { KnobValue, KnobValues } from '../results/trial.ts';
 import { formatIssue } from './issues.ts';
 import {
   type Config,
+  DEFAULT_CAPACITY_MAX_RATE,
   type KnobDefinition,
   type PoolDefinition,
   type TargetDefinition,
@@ -250,4 +251,14 @@ function resolveSweep(
   if (values.length === 0)
     problems.push(`sweep: no values between ${config.sweep.from} and the limit ${limit}`);
   return { knob: knobName, values, limit };
+}
+
+/**
+ * Whether `tune` runs the capacity search (step 8), and up to what rate: `tuning.capacity` as given,
+ * or, unset, on unless `--quick`.
+ */
+export function capacitySettings(config: Config): { readonly enabled: boolean; readonly maxRate: number } {
+  const given = config.tuning.capacity;
+  if (typeof given === 'object') return { enabled: given.enabled, maxRate: given.maxRate };
+  return { enabled: given ?? !config.quick, maxRate: DEFAULT_CAPACITY_MAX_RATE };
 }

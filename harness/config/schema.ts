@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { durationMs, durationPattern } from './duration.ts';
 
+/** The default ceiling of the capacity search's arrival rate (req/s). */
+export const DEFAULT_CAPACITY_MAX_RATE = 20_000;
+
 /** A tunable parameter of a service: its type, range and default. Templates read it as `{{knobs.NAME}}`. */
 export const knobSchema = z
   .object({
@@ -415,6 +418,24 @@ export const configSchema = z
           .array(z.string())
           .optional()
           .describe('Pool names in the order to tune them, overriding the measured ranking of step 1.'),
+        capacity: z
+          .union([
+            z.boolean(),
+            z
+              .object({
+                enabled: z.boolean().default(true).describe('Run the capacity search (step 8).'),
+                maxRate: z
+                  .number()
+                  .positive()
+                  .default(DEFAULT_CAPACITY_MAX_RATE)
+                  .describe('The highest arrival rate (req/s) the capacity search offers.'),
+              })
+              .strict(),
+          ])
+          .optional()
+          .describe(
+            'Step 8, the highest arrival rate the recommended and the starting settings sustain under the SLO: `true`, `false`, or `{ enabled, maxRate }`. Unset: on for `tune`, off with `--quick`.',
+          ),
       })
       .strict()
       .default({

@@ -233,13 +233,76 @@ export const regressionSchema = z
   .strict()
   .describe('The comparison with a baseline run.');
 
+const capacityResultSchema = z
+  .object({
+    label: z
+      .enum(['recommended', 'starting', 'given'])
+      .describe('Which settings: the recommended, the starting, or those `pooltune capacity` was given.'),
+    knobs: z.record(z.string(), knobValue).describe('The knob values searched at.'),
+    capacity: z
+      .number()
+      .nullable()
+      .describe('The highest arrival rate (req/s) that held; null when none did.'),
+    validated: z.boolean().describe('True when the longer trial at `capacity` held too.'),
+    bracket: z
+      .object({ low: z.number().nullable(), high: z.number().nullable() })
+      .strict()
+      .describe('The highest rate that held and the lowest above it that failed or was invalid.'),
+    interval: z
+      .object({ low: z.number(), high: z.number() })
+      .strict()
+      .nullable()
+      .describe("The bracket widened by the calibration's run-to-run noise (95%); null unless converged."),
+    stoppedBy: z
+      .enum(['converged', 'doom', 'generator-limited', 'max-rate', 'budget', 'validation-failed', 'aborted'])
+      .describe(
+        'Why the search stopped. `generator-limited`: the load generator, not the target, was the limit.',
+      ),
+    why: z.string(),
+    probes: z
+      .array(
+        z
+          .object({
+            rate: z.number().describe('Offered arrival rate, req/s.'),
+            validation: z.boolean(),
+            verdict: z.enum(['pass', 'fail', 'invalid']),
+            limit: z.enum(['p99', 'errors', 'sustained', 'generator', 'no-data']).nullable(),
+            achieved: z.number().nullable().describe('Completed requests per second.'),
+            p99Ms: z.number().nullable(),
+            errorRate: z.number().nullable(),
+            trial: z.string(),
+          })
+          .strict(),
+      )
+      .describe('Every probe in the order run.'),
+  })
+  .strict();
+
+export const capacitySchema = z
+  .object({
+    text: z.string().describe('The capacity sentence the report shows.'),
+    slo: z.object({ p99Ms: z.number(), errorRate: z.number() }).strict(),
+    minSustained: z.number().describe('Completed over offered at or above which a probe kept up (0.97).'),
+    resolution: z.number().describe('The bracket the bisection stops at, relative to its top (0.02).'),
+    generatorLimited: z
+      .boolean()
+      .describe('True when the load generator saturated first: this machine cannot find the capacity.'),
+    results: z.array(capacityResultSchema),
+  })
+  .strict()
+  .describe('Step 8: the highest arrival rate each setting sustained under the SLO.');
+
 export const runSummarySchema = z
   .object({
     $schema: z.string().optional().describe('The URL of this JSON Schema.'),
     schemaVersion: z.literal(SUMMARY_SCHEMA_VERSION).describe('Bumped by changes that break readers.'),
     runId: z.string().describe('The run directory name, e.g. `20261124-171506-http-pg-zi8t`.'),
     createdAt: z.string().describe('When the run was created, ISO 8601 in UTC.'),
-    command: z.enum(['tune', 'run']).describe('`tune` (the tuning method) or `run` (one configuration).'),
+    command: z
+      .enum(['tune', 'run', 'capacity'])
+      .describe(
+        '`tune` (the tuning method), `run` (one configuration) or `capacity` (the capacity search alone).',
+      ),
     pooltuneVersion: z.string(),
     target: z
       .object({
@@ -287,6 +350,7 @@ export const runSummarySchema = z
       .strict()
       .describe('How many trials ran, by outcome.'),
     points: z.array(comparablePointSchema).describe('The comparable points of the run.'),
+    capacity: capacitySchema.optional(),
     regression: regressionSchema.optional(),
   })
   .strict()
@@ -301,3 +365,4 @@ export type Risk = z.infer<typeof riskSchema>;
 export type ComparablePoint = z.infer<typeof comparablePointSchema>;
 export type RegressionSummary = z.infer<typeof regressionSchema>;
 export type RunSummary = z.infer<typeof runSummarySchema>;
+export type CapacitySummary = z.infer<typeof capacitySchema>;

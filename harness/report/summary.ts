@@ -1,11 +1,12 @@
 import { median } from 'simple-statistics';
 import { type Random, seededRandom } from '../../scenarios/schedule.ts';
+import { capacitySentence, generatorLimited } from '../analysis/capacity-search.ts';
 import { coresRule } from '../analysis/cores-rule.ts';
 import { pointStats } from '../analysis/point-stats.ts';
 import { quantile } from '../analysis/statistics.ts';
 import { ExitCode } from '../errors.ts';
 import type { MeasuredTrial } from '../results/trial.ts';
-import type { SizeAnalysis } from '../tuning/outcome.ts';
+import type { CapacityOutcome, SizeAnalysis } from '../tuning/outcome.ts';
 import { stepIds } from '../tuning/step.ts';
 import { buildChecklist, worse } from './checklist.ts';
 import { databaseCores } from './database-cores.ts';
@@ -13,6 +14,7 @@ import { peakNative } from './native-view.ts';
 import { buildRisks } from './risks.ts';
 import { completedTrials, type RunEvidence, stepTrials } from './run-evidence.ts';
 import {
+  type CapacitySummary,
   type CheckStatus,
   type ComparablePoint,
   type Recommendation,
@@ -77,6 +79,7 @@ export function buildRunSummary(
       aborted: count('aborted'),
     },
     points: [...points],
+    ...(run.analysis?.capacity === undefined ? {} : { capacity: capacitySummary(run.analysis.capacity) }),
     ...(regression === undefined ? {} : { regression }),
   };
 }
@@ -219,6 +222,37 @@ function sizingOf(size: SizeAnalysis | undefined): Pick<Recommendation, 'sizing'
       restarts: size.order.restarts,
       order: size.order.description,
     },
+  };
+}
+
+/** Step 8's capacities as `summary.json` carries them. */
+function capacitySummary(outcome: CapacityOutcome): CapacitySummary {
+  return {
+    text: capacitySentence(outcome),
+    slo: { ...outcome.slo },
+    minSustained: outcome.minSustained,
+    resolution: outcome.resolution,
+    generatorLimited: generatorLimited(outcome),
+    results: outcome.results.map((result) => ({
+      label: result.label,
+      knobs: { ...result.knobs },
+      capacity: result.capacity,
+      validated: result.validated,
+      bracket: { ...result.bracket },
+      interval: result.interval === null ? null : { ...result.interval },
+      stoppedBy: result.stoppedBy,
+      why: result.why,
+      probes: result.probes.map((p) => ({
+        rate: p.rate,
+        validation: p.validation,
+        verdict: p.verdict,
+        limit: p.limit,
+        achieved: p.achieved,
+        p99Ms: p.p99Ms,
+        errorRate: p.errorRate,
+        trial: p.trial,
+      })),
+    })),
   };
 }
 

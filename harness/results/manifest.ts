@@ -7,7 +7,7 @@ export interface Manifest {
   readonly createdAt: string;
   /** When the run was last resumed after an interruption (`tune --resume`). */
   readonly resumedAt?: string;
-  readonly command: 'tune' | 'run';
+  readonly command: 'tune' | 'run' | 'capacity';
   readonly target: {
     readonly name: string;
     readonly description: string;

@@ -18,7 +18,7 @@ export const ORIGIN_FILE = 'origin.json';
 const originSchema = z
   .object({
     schemaVersion: z.literal(1),
-    command: z.enum(['tune', 'run']),
+    command: z.enum(['tune', 'run', 'capacity']),
     cwd: z.string(),
     configFile: z.string().optional(),
     layers: z.object({ env: z.record(z.string(), z.unknown()), flags: z.record(z.string(), z.unknown()) }),

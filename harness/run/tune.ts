@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type Scenario, scaleScenario } from '../../scenarios/scenario.ts';
+import { minAchievedRatio } from '../analysis/tagging.ts';
 import { readOpenFilesLimit } from '../collect/proc-stats.ts';
 import { durationValueMs } from '../config/duration.ts';
 import type { Plan } from '../config/plan.ts';
@@ -31,8 +32,10 @@ import { chooseRuntime, type RuntimeChoice } from '../runtime/choose-runtime.ts'
 import { startContainerTarget } from '../runtime/container-runtime.ts';
 import { startTarget } from '../runtime/process-runtime.ts';
 import type { StartedTarget } from '../runtime/service.ts';
+import { calibrate, calibrationTrials } from '../tuning/calibrate.ts';
+import { capacityReport, capacityRules, expectedCapacityTrials, findCapacity } from '../tuning/capacity.ts';
 import { expectedTrialsPerPool, runMethod } from '../tuning/method.ts';
-import type { MethodOutcome } from '../tuning/outcome.ts';
+import type { CapacityOutcome, MethodOutcome } from '../tuning/outcome.ts';
 import type { Progress } from '../tuning/progress.ts';
 import { Session } from '../tuning/session.ts';
 
@@ -111,6 +114,42 @@ export function runOnce(
         repetitions: plan.config.repetitions,
       });
       return undefined;
+    },
+    options,
+  );
+}
+
+/**
+ * `pooltune capacity`: the capacity search alone (step 8) at the plan's knob values, after the
+ * calibration that gives its interval the machine's noise.
+ */
+export function capacity(
+  plan: Plan,
+  environment: RunEnvironment,
+  options: RunOptions = {},
+): Promise<RunOutcome> {
+  return execute(
+    plan,
+    environment,
+    'capacity',
+    async (session) => {
+      session.expect(calibrationTrials(plan.config.quick) + expectedCapacityTrials);
+      const calibration = await calibrate(session, plan.knobs);
+      const result = await findCapacity(session, plan.knobs, 'given', calibration.noise.cv);
+      const rules = capacityRules(plan);
+      const outcome: CapacityOutcome = {
+        slo: { p99Ms: rules.slo.p99Ms, errorRate: rules.slo.errorRate },
+        minSustained: minAchievedRatio,
+        resolution: rules.resolution,
+        noiseCv: calibration.noise.cv,
+        results: [result],
+      };
+      return {
+        steps: [calibration.report, capacityReport(outcome, rules)],
+        recommendations: [],
+        noise: calibration.noise,
+        capacity: outcome,
+      };
     },
     options,
   );
@@ -208,7 +247,11 @@ async function execute(
       ...(resume === undefined ? {} : { previous: resume.previous }),
     });
     progress.begin(
-      command === 'tune' ? plan.pools.length * expectedTrialsPerPool(session) : plan.config.repetitions,
+      command === 'tune'
+        ? plan.pools.length * expectedTrialsPerPool(session)
+        : command === 'capacity'
+          ? expectedCapacityTrials
+          : plan.config.repetitions,
       paths.dir,
     );
     const outcome = await body(session);

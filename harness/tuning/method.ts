@@ -14,11 +14,12 @@ import {
   readTimeout,
   type TimeoutChoice,
 } from '../analysis/timeouts.ts';
-import { databaseMaxConnections } from '../config/plan.ts';
+import { capacitySettings, databaseMaxConnections } from '../config/plan.ts';
 import type { KnobDefinition, PoolDefinition } from '../config/schema.ts';
 import { isMeasured, type KnobValues, type TrialResult } from '../results/trial.ts';
 import { baseline, referenceRepetitions } from './baseline.ts';
 import { calibrate, calibrationTrials } from './calibrate.ts';
+import { capacityStep, expectedCapacityTrials } from './capacity.ts';
 import {
   expectedGrowTrials,
   growPool,
@@ -56,12 +57,18 @@ export const MAX_VALIDATIONS = 3;
  * Runs the seven-step method: calibrate the machine's noise (0), identify the critical pool (1), then
  * for each pool in that order (7): baseline (2), grow the pool (4), idle timeout (5), peak load (6,
  * which may send the choice back to step 4's next candidate), and finally watch the impact (3) of the
- * settings chosen against the baseline.
+ * settings chosen against the baseline. Last, unless `tuning.capacity` is off, the capacity search (8)
+ * at the recommended and the starting settings.
  */
 export async function runMethod(session: MethodSession): Promise<MethodOutcome> {
   const { plan } = session;
   let knobs: KnobValues = { ...plan.knobs };
-  session.expect(calibrationTrials(plan.config.quick) + plan.pools.length * expectedTrialsPerPool(session));
+  const capacityTrials = capacitySettings(plan.config).enabled ? 2 * expectedCapacityTrials : 0;
+  session.expect(
+    calibrationTrials(plan.config.quick) +
+      plan.pools.length * expectedTrialsPerPool(session) +
+      capacityTrials,
+  );
   const calibration = await calibrate(session, knobs);
   const identified = await identifyCriticalPool(session, knobs);
   const steps: StepReport[] = [calibration.report, identified.report];
@@ -69,7 +76,7 @@ export async function runMethod(session: MethodSession): Promise<MethodOutcome> 
   const sizes: SizeAnalysis[] = [];
   for (const [index, pool] of identified.order.entries()) {
     if (session.aborted) break;
-    const later = (identified.order.length - index - 1) * expectedTrialsPerPool(session);
+    const later = (identified.order.length - index - 1) * expectedTrialsPerPool(session) + capacityTrials;
     session.expect(expectedTrialsPerPool(session) + later);
     const result = await tunePool(session, pool, knobs, calibration.noise.throughputs, later);
     steps.push(...result.steps);
@@ -90,11 +97,18 @@ export async function runMethod(session: MethodSession): Promise<MethodOutcome> 
       : 'every pool tuned; later pools were tuned with the earlier ones already at their recommended settings',
     trials: [],
   });
+  // Step 8: what the settings chosen sustain under the SLO, against what the starting ones did.
+  const capacity =
+    capacityTrials > 0 && !session.aborted
+      ? await capacityStep(session, knobs, plan.knobs, calibration.noise.cv)
+      : undefined;
+  if (capacity !== undefined) steps.push(capacity.report);
   return {
     steps: steps.sort((a, b) => a.step - b.step),
     recommendations,
     noise: calibration.noise,
     sizes,
+    ...(capacity === undefined ? {} : { capacity: capacity.outcome }),
   };
 }
 

@@ -77,6 +77,72 @@ export interface MethodOutcome {
   readonly noise?: NoiseCalibration;
   /** Step 4's analysis per pool: what the report draws and states, never recomputed there. */
   readonly sizes?: readonly SizeAnalysis[];
+  /** Step 8: the highest arrival rate each setting sustained under the SLO, when it ran. */
+  readonly capacity?: CapacityOutcome;
+}
+
+/** One probe of the capacity search: an open-model trial at one arrival rate, judged against the SLO. */
+export interface CapacityProbe {
+  /** The arrival rate offered, req/s. */
+  readonly rate: number;
+  /** The longer trial at the answer that confirms it. */
+  readonly validation: boolean;
+  /** pass: the SLO held and the target kept up; fail: it did not; invalid: the generator was the limit. */
+  readonly verdict: 'pass' | 'fail' | 'invalid';
+  /** What failed, or what limited an invalid probe; null for a pass. */
+  readonly limit: 'p99' | 'errors' | 'sustained' | 'generator' | 'no-data' | null;
+  readonly why: string;
+  /** Completed requests per second, and that over the rate the schedule offered. */
+  readonly achieved: number | null;
+  readonly sustained: number | null;
+  readonly p99Ms: number | null;
+  readonly errorRate: number | null;
+  /** The trial judged (the re-run, when the first was invalid). */
+  readonly trial: string;
+  /** Every trial of the probe. */
+  readonly trials: readonly string[];
+}
+
+/** Why the capacity search stopped. */
+export type CapacityStop =
+  | 'converged'
+  | 'doom'
+  | 'generator-limited'
+  | 'max-rate'
+  | 'budget'
+  | 'validation-failed'
+  | 'aborted';
+
+/** The capacity of one setting. */
+export interface CapacityResult {
+  /** Which settings: the recommended ones, the starting ones, or those `pooltune capacity` was given. */
+  readonly label: 'recommended' | 'starting' | 'given';
+  readonly knobs: Readonly<Record<string, number | boolean | string>>;
+  /**
+   * The highest rate that held (validated when `validated`); null when even the first failed, or the
+   * generator was the limit before anything held.
+   */
+  readonly capacity: number | null;
+  readonly validated: boolean;
+  /** The bracket: the highest rate that held and the lowest that failed (or was invalid) above it. */
+  readonly bracket: { readonly low: number | null; readonly high: number | null };
+  /** The bracket widened by the machine's run-to-run noise (95%); null without a converged bracket. */
+  readonly interval: { readonly low: number; readonly high: number } | null;
+  readonly stoppedBy: CapacityStop;
+  readonly why: string;
+  readonly probes: readonly CapacityProbe[];
+}
+
+/** Step 8's outcome: the rules it searched by, and each setting's capacity. */
+export interface CapacityOutcome {
+  readonly slo: { readonly p99Ms: number; readonly errorRate: number };
+  /** Completed over offered at or above which the target kept up (0.97). */
+  readonly minSustained: number;
+  /** The bisection stops when the bracket is this narrow, relative to its top (0.02). */
+  readonly resolution: number;
+  /** The calibration's run-to-run CV the interval is widened by; null when unknown. */
+  readonly noiseCv: number | null;
+  readonly results: readonly CapacityResult[];
 }
 
 /** The machine's run-to-run noise, from back-to-back trials at one setting. */

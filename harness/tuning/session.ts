@@ -27,6 +27,8 @@ export interface PointRequest {
   readonly scenario: Scenario;
   /** Repetitions; defaults to the plan's. */
   readonly repetitions?: number;
+  /** Re-run an invalid trial once (the default); the capacity search judges invalid trials itself. */
+  readonly rerunInvalid?: boolean;
 }
 
 /** What the method's steps need from a run: measuring, and telling the user what comes next. */
@@ -42,7 +44,7 @@ export interface MethodSession {
   /** Tells the progress display how many more trials are expected (the search is adaptive). */
   expect(moreTrials: number): void;
   facts(): Record<string, string | number>;
-  /** Measures one point: its repetitions back to back, an invalid one re-run once. */
+  /** Measures one point: its repetitions back to back, an invalid one re-run once unless asked not to. */
   point(request: PointRequest): Promise<Point>;
   /** One trial of each request, in the order given (an invalid one re-run once at once). */
   block(requests: readonly BlockRequest[]): Promise<TrialResult[]>;
@@ -145,7 +147,7 @@ export class Session implements MethodSession {
   async point(request: PointRequest): Promise<Point> {
     const trials: TrialResult[] = [];
     const repetitions = request.repetitions ?? this.#repetitions;
-    let rerunsLeft = 1;
+    let rerunsLeft = request.rerunInvalid === false ? 0 : 1;
     for (let repetition = 1; repetition <= repetitions && !this.aborted; repetition++) {
       const result = await this.trial(request, repetition);
       trials.push(result);

@@ -1,4 +1,5 @@
 import { burstScenario } from '../../scenarios/burst.ts';
+import { capacityScenario } from '../../scenarios/capacity.ts';
 import { defaultMix } from '../../scenarios/default-mix.ts';
 import { idleGapsScenario } from '../../scenarios/idle-gaps.ts';
 import { peakScenario } from '../../scenarios/peak.ts';
@@ -59,5 +60,21 @@ export function burstFor(plan: Plan): OpenScenario {
     periodMs,
     ...timing(plan),
     mix: mixOf(plan),
+  });
+}
+
+/**
+ * Step 8: one capacity probe at `rate`. Probes are shorter than the other steps' trials (the search
+ * runs a dozen of them per setting); the validation probe at the answer holds the load twice as long as
+ * a normal trial.
+ */
+export function capacityFor(plan: Plan, rate: number, validation = false): OpenScenario {
+  const { warmupMs, durationMs } = timing(plan);
+  return capacityScenario({
+    rate: Math.round(rate),
+    warmupMs: Math.min(warmupMs, 500),
+    durationMs: validation ? 2 * durationMs : Math.round(durationMs / 2),
+    mix: mixOf(plan),
+    validation,
   });
 }

@@ -1,6 +1,6 @@
 /** What one step of the tuning method tried, saw and decided: the evidence the report shows. */
 export interface StepReport {
-  /** 1..7, the step of the method; 0 for the calibration that comes before it. */
+  /** 1..7, the step of the method; 0 for the calibration before it, 8 for the capacity search after it. */
   readonly step: number;
   /** Stable id, also recorded on each trial the step ran, e.g. `4-grow-pool`. */
   readonly id: string;
@@ -27,4 +27,5 @@ export const stepIds = {
   idle: '5-idle-timeout',
   peak: '6-peak-load',
   repeat: '7-repeat-per-pool',
+  capacity: '8-capacity',
 } as const;
