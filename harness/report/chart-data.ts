@@ -182,6 +182,8 @@ export interface ChartData {
   readonly latencyLoad: LatencyLoadData | null;
   readonly poolUse: TimeSeriesData<PoolUseSample> | null;
   readonly sockets: TimeSeriesData<SocketSample> | null;
+  /** Step 8's probes, when the capacity search ran. */
+  readonly capacity: CapacityChartData | null;
   /** Charts a tune would draw but this run has no data for, with why. */
   readonly notDrawn: readonly NotDrawn[];
   /** One line per trial of the pool-size charts that is in neither the lines nor the excluded marks. */
@@ -197,7 +199,55 @@ export const CHART_TITLES = {
   'latency-load': 'Latency against offered load at the recommended settings',
   'pool-use': 'Pool use during the peak test',
   sockets: 'Socket states during the peak test',
+  'capacity-p99': 'p99 against offered rate in the capacity search',
+  'capacity-achieved': 'Completed against offered rate in the capacity search',
 } as const;
+
+/** One probe of the capacity search as drawn: its order in its setting's search is the bracket's step. */
+export interface CapacityChartPoint {
+  readonly settings: string;
+  readonly step: number;
+  readonly rate: number;
+  readonly p99Ms: number | null;
+  /** Completed over offered. */
+  readonly sustained: number | null;
+  readonly verdict: 'pass' | 'fail' | 'invalid';
+  readonly validation: boolean;
+  readonly trial: string;
+}
+
+/** The capacity search's probes, the SLO and each setting's answer. */
+export interface CapacityChartData {
+  readonly points: readonly CapacityChartPoint[];
+  readonly sloP99Ms: number;
+  readonly minSustained: number;
+  readonly capacities: readonly { readonly settings: string; readonly rate: number }[];
+}
+
+/** The capacity charts' data from step 8's outcome (pure); null when it did not run. */
+export function capacityChartData(analysis: MethodOutcome | undefined): CapacityChartData | null {
+  const outcome = analysis?.capacity;
+  if (outcome === undefined || outcome.results.length === 0) return null;
+  return {
+    points: outcome.results.flatMap((result) =>
+      result.probes.map((p, i) => ({
+        settings: result.label,
+        step: i + 1,
+        rate: p.rate,
+        p99Ms: p.p99Ms,
+        sustained: p.sustained,
+        verdict: p.verdict,
+        validation: p.validation,
+        trial: p.trial,
+      })),
+    ),
+    sloP99Ms: outcome.slo.p99Ms,
+    minSustained: outcome.minSustained,
+    capacities: outcome.results.flatMap((r) =>
+      r.capacity === null ? [] : [{ settings: r.label, rate: r.capacity }],
+    ),
+  };
+}
 
 /** Longest time series drawn as is; longer ones are thinned to this many buckets. */
 export const MAX_SERIES_POINTS = 300;
@@ -208,6 +258,14 @@ export function buildChartData(
   trials: readonly TrialResult[],
   analysis?: MethodOutcome,
 ): ChartData {
+  return { ...methodChartData(manifest, trials, analysis), capacity: capacityChartData(analysis) };
+}
+
+function methodChartData(
+  manifest: Manifest,
+  trials: readonly TrialResult[],
+  analysis?: MethodOutcome,
+): Omit<ChartData, 'capacity'> {
   const growSteps = (analysis?.steps ?? []).filter(
     (step) => step.id === stepIds.grow && step.pool !== undefined,
   );
@@ -338,7 +396,7 @@ function sizeKnob(manifest: Manifest, pool: string, rec: PoolRecommendation | un
 }
 
 /** A run without a grow step in its analysis: throughput and latency against the swept knob, as measured. */
-function sweepFallback(manifest: Manifest, trials: readonly TrialResult[]): ChartData {
+function sweepFallback(manifest: Manifest, trials: readonly TrialResult[]): Omit<ChartData, 'capacity'> {
   const empty = { idleChurn: [], latencyLoad: null, poolUse: null, sockets: null, notDrawn: [] };
   const knob = manifest.sweep?.knob;
   if (knob === undefined) return { ...empty, poolSize: [], notPlotted: [] };

@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import {
   ALL_ERRORS,
+  type CapacityChartData,
   CHART_TITLES,
   type IdleChurnData,
   type LatencyLoadData,
@@ -93,6 +94,7 @@ export function chartSpecs(view: ReportView): ChartSpec[] {
   if (data.latencyLoad !== null) specs.push(latencyLoadChart(data.latencyLoad));
   if (data.poolUse !== null) specs.push(poolUseChart(data.poolUse));
   if (data.sockets !== null) specs.push(socketsChart(data.sockets));
+  if (data.capacity !== null) specs.push(...capacityCharts(data.capacity));
   return specs;
 }
 
@@ -693,6 +695,112 @@ function latencyLoadChart(load: LatencyLoadData): ChartSpec {
       '.',
     spec: layered('Latency against offered load', layer),
   };
+}
+
+/**
+ * The capacity search's two charts: p99 and completed/offered against the offered rate, one series per
+ * setting, each probe labelled with its step in the search (so the bracket's narrowing can be read), the
+ * SLO and 97% lines, and a rule at each setting's answer.
+ */
+function capacityCharts(data: CapacityChartData): ChartSpec[] {
+  const settings = [...new Set(data.points.map((p) => p.settings))];
+  const color = seriesColour(
+    settings,
+    settings.map((_, i) => KIND_COLOURS[i * 3] ?? COLOURS.rule),
+  );
+  const x: XEncoding = {
+    field: 'rate',
+    type: 'quantitative',
+    title: 'offered arrival rate (req/s)',
+    scale: { zero: true, nice: true },
+    axis: { grid: true },
+  };
+  const shape = {
+    field: 'verdict',
+    type: 'nominal' as const,
+    title: 'probe',
+    scale: { domain: ['pass', 'fail', 'invalid'], range: ['circle', 'cross', 'triangle-up'] },
+  };
+  const rows = (value: (p: CapacityChartData['points'][number]) => number | null) =>
+    data.points.flatMap((p) => {
+      const v = value(p);
+      return v === null
+        ? []
+        : [{ ...p, series: p.settings, value: v, label: `${p.step}${p.validation ? ' (long)' : ''}` }];
+    });
+  const answers: Layer[] = data.capacities.map((c) => ({
+    data: { values: [{ rate: c.rate, series: c.settings }] },
+    mark: { type: 'rule', strokeDash: [2, 2], strokeWidth: 1.5 },
+    encoding: { x, color },
+  }));
+  const chart = (
+    id: 'capacity-p99' | 'capacity-achieved',
+    y: YEncoding,
+    values: ReturnType<typeof rows>,
+    line: Layer[],
+    caption: string,
+    describe: (v: ReturnType<typeof rows>[number]) => string,
+  ): ChartSpec => ({
+    id,
+    title: CHART_TITLES[id],
+    caption,
+    description: `Chart of the capacity search's probes against the offered rate: ${values.map((v) => `${v.settings} step ${v.label} at ${fmt(v.rate)} req/s ${describe(v)} (${v.verdict})`).join('; ')}; answers ${data.capacities.map((c) => `${c.settings} ${fmt(c.rate)} req/s`).join(', ') || 'none'}.`,
+    spec: layered(CHART_TITLES[id], [
+      {
+        data: { values },
+        mark: { type: 'point', filled: true, size: 60 },
+        encoding: { x, y, color, shape },
+      },
+      {
+        data: { values },
+        mark: { type: 'text', baseline: 'bottom', dy: -7, fontSize: 9, color: COLOURS.rule },
+        encoding: { x, y, text: { field: 'label', type: 'nominal' } },
+      },
+      ...line,
+      ...answers,
+    ]),
+  });
+  const p99 = rows((p) => p.p99Ms);
+  const p99Y: YEncoding = {
+    field: 'value',
+    type: 'quantitative',
+    title: 'p99 (ms, log scale)',
+    scale: { type: 'log' },
+    axis: { values: logTicks([...p99.map((v) => v.value), data.sloP99Ms]) },
+  };
+  const sustained = rows((p) => p.sustained);
+  const sustainedY: YEncoding = {
+    field: 'value',
+    type: 'quantitative',
+    title: 'completed / offered',
+    scale: { zero: false },
+    axis: { format: '%' },
+  };
+  return [
+    chart(
+      'capacity-p99',
+      p99Y,
+      p99,
+      horizontalMark('value', data.sloP99Ms, `SLO p99 ${fmt(data.sloP99Ms)} ms`, COLOURS.warn, [5, 3], p99Y),
+      'Each probe is numbered by its step: the search doubles the rate until p99 crosses the SLO line, then bisects; the dashed rule marks the capacity found.',
+      (v) => `p99 ${fmt(v.value)} ms`,
+    ),
+    chart(
+      'capacity-achieved',
+      sustainedY,
+      sustained,
+      horizontalMark(
+        'value',
+        data.minSustained,
+        `${data.minSustained * 100}% completed`,
+        COLOURS.warn,
+        [5, 3],
+        sustainedY,
+      ),
+      'Below the line the target no longer kept up with the arrivals; a triangle is a probe the load generator limited, which never counts as the capacity.',
+      (v) => `${fmt(v.value * 100)}% completed`,
+    ),
+  ];
 }
 
 /** Time axis in seconds from the start of measurement; the warm-up (negative times) is shaded. */

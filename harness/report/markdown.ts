@@ -1,6 +1,6 @@
 import { formatFixed, formatMs } from './format.ts';
 import { checkFigures } from './junit.ts';
-import { sizingLines } from './outcome-view.ts';
+import { GENERATOR_LIMITED_HINT, sizingLines } from './outcome-view.ts';
 import type { CheckStatus, Recommendation, RunSummary } from './summary-schema.ts';
 
 /** Options of {@link renderSummaryMarkdown}. */
@@ -35,6 +35,10 @@ export function renderSummaryMarkdown(summary: RunSummary, options: SummaryMarkd
   ];
   for (const rec of summary.recommendations) lines.push('', ...recommendationLines(rec));
   if (summary.recommendations.length === 0) lines.push('', 'No recommendation: the run tuned no pool.');
+  if (summary.capacity !== undefined) {
+    lines.push('', `${escapeMarkdown(summary.capacity.text)}.`);
+    if (summary.capacity.generatorLimited) lines.push('', escapeMarkdown(GENERATOR_LIMITED_HINT));
+  }
   lines.push('', checkCounts(summary));
   const problems = problemLines(summary);
   if (problems.length > 0) {

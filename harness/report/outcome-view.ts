@@ -59,6 +59,8 @@ export interface OutcomeView {
   readonly checklist: readonly CheckView[];
   readonly risks: readonly RiskView[];
   readonly regression: string | null;
+  /** Step 8's capacities, and what to do when the generator was the limit; null when it did not run. */
+  readonly capacity: { readonly line: string; readonly hint: string | null } | null;
   /** Generator CPU share over the completed trials: is the load generator a limit? */
   readonly generatorCpu: string;
   readonly rawFiles: readonly RawFile[];
@@ -96,7 +98,9 @@ export function buildOutcomeView(summary: RunSummary, trials: readonly TrialResu
       ...status(summary.slo.status),
       line:
         summary.slo.checks.length === 0
-          ? 'no SLO check was made (no trial completed)'
+          ? summary.capacity === undefined
+            ? 'no SLO check was made (no trial completed)'
+            : 'no check at fixed settings: the capacity search judged every probe by the SLO (see Capacity)'
           : `p99 <= ${summary.slo.p99Ms} ms and error rate <= ${percent(summary.slo.errorRate, 2)}: ${summary.slo.checks.length - failedSlo} of ${summary.slo.checks.length} checks hold`,
       checks: summary.slo.checks.map((check) => ({
         ...status(check.status),
@@ -123,10 +127,21 @@ export function buildOutcomeView(summary: RunSummary, trials: readonly TrialResu
         : summary.regression.regressed
           ? `regressed against ${summary.regression.baseline}: ${summary.regression.regressions.join('; ')}`
           : `no regression against ${summary.regression.baseline} (${summary.regression.compared} points compared)`,
+    capacity:
+      summary.capacity === undefined
+        ? null
+        : {
+            line: summary.capacity.text,
+            hint: summary.capacity.generatorLimited ? GENERATOR_LIMITED_HINT : null,
+          },
     generatorCpu: generatorCpu(trials),
     rawFiles: RAW_FILES,
   };
 }
+
+/** What the report says when the load generator saturated before the target did. */
+export const GENERATOR_LIMITED_HINT =
+  'The load generator saturated before the target did: this machine cannot find the capacity. Offer the load from several k6 processes (driver: k6, k6.instances: N) or from several machines with k6-operator (pooltune k6 manifest); see docs/k6-distributed.md.';
 
 function verdictSentence(summary: RunSummary): string {
   const code = `exit code ${summary.exitCode}`;
