@@ -24,11 +24,11 @@ export interface CapacityRules {
   readonly slo: { readonly p99Ms: number; readonly errorRate: number };
 }
 
-/** The defaults: doubling, 2%, at most 16 probes per setting. */
+/** The defaults: doubling, 2%, at most 20 probes per setting. */
 export const defaultCapacityRules = {
   factor: 2,
   resolution: 0.02,
-  maxProbes: 16,
+  maxProbes: 20,
 } as const;
 
 /** The search's next move: a probe at a rate (a validation is held longer), or the end and why. */
@@ -124,7 +124,9 @@ export function judgeProbe(
  */
 export function decidingProbes(probes: readonly CapacityProbe[]): readonly CapacityProbe[] {
   const longOnly = probes.some((p) => p.validation && p.verdict !== 'pass');
-  return longOnly ? probes.filter((p) => p.validation) : probes;
+  const kept = longOnly ? probes.filter((p) => p.validation) : probes;
+  // A rate probed again (a failure being confirmed) counts by its latest probe.
+  return kept.filter((p, i) => !kept.slice(i + 1).some((later) => later.rate === p.rate));
 }
 
 /** The bracket the probes set: the highest rate that held below the lowest that did not. */
@@ -150,7 +152,9 @@ export function capacityBracket(probes: readonly CapacityProbe[]): {
 /**
  * The next move of the capacity search (pure). Short probes first: the start rate; then `factor` times
  * the highest rate that held until one fails or `maxRate` is reached; then the midpoint of the bracket
- * until it is within `resolution`; then one longer trial (the validation) at the bracket's bottom. If
+ * until it is within `resolution`; then the failure at the bracket's top once more (a rate probed again
+ * counts by its latest probe: if it holds now, the search goes on above it); then one longer trial (the
+ * validation) at the bracket's bottom. If
  * that holds, the search has converged. If it fails, short probes are no longer trusted: the search
  * goes on with longer trials only, stepping down by 4 × `resolution` until one holds and bisecting
  * between them, so the answer is always a rate a longer trial held. It stops at once ("doom") when
@@ -163,7 +167,7 @@ export function nextCapacityMove(probes: readonly CapacityProbe[], rules: Capaci
     return { kind: 'probe', rate: Math.min(rules.start, rules.maxRate), validation: false };
   }
   const deciding = decidingProbes(probes);
-  const long = deciding !== probes;
+  const long = probes.some((p) => p.validation && p.verdict !== 'pass');
   const { low, high, highVerdict } = capacityBracket(deciding);
   if (low === undefined && !long) {
     if (first.verdict === 'invalid') {
@@ -218,6 +222,10 @@ export function nextCapacityMove(probes: readonly CapacityProbe[], rules: Capaci
     return { kind: 'probe', rate: Math.min((low ?? 0) * rules.factor, rules.maxRate), validation: false };
   }
   if (!narrow) return { kind: 'probe', rate: Math.round(((low ?? 0) + high) / 2), validation: false };
+  // Converged against one failure: on a shared machine one stall fails a probe, and every rate below
+  // it then holds, so the failure that bounds the answer is probed once more before it is believed.
+  const atTop = probes.filter((p) => p.rate === high && !p.validation);
+  if (highVerdict === 'fail' && atTop.length === 1) return { kind: 'probe', rate: high, validation: false };
   if (highVerdict === 'invalid') {
     return {
       kind: 'done',

@@ -1,7 +1,8 @@
-// `npm run bench [-- drivers|search|tune|report]`: benchmarks, each printing ratios against a reference
+// `npm run bench [-- drivers|search|tune|capacity|report]`: benchmarks, each printing ratios against a reference
 // measured in the same run. Nothing here asserts a time: on a shared 2-core machine timing belongs in
 // figures, not in pass/fail.
 import '../../harness/polyfills.ts';
+import { benchCapacity } from './capacity.ts';
 import { benchDrivers } from './drivers.ts';
 import { benchReport } from './report.ts';
 import { benchSearch } from './search.ts';
@@ -15,6 +16,10 @@ const benches = {
     benchSearch,
   ],
   tune: ['wall time of pooltune tune and tune --quick', benchTuneTime],
+  capacity: [
+    'the capacity search (step 8) on http-pg against a linear rate sweep at 2% steps: trials and time',
+    benchCapacity,
+  ],
   report: ['rendering every output of a 200-trial run, against the 2 s and 1.5 MB budgets', benchReport],
 } as const;
 

@@ -114,6 +114,23 @@ describe('the capacity search (pure)', () => {
     expect(probes.find((p) => p.rate === result.capacity && p.validation)?.verdict).toBe('pass');
   });
 
+  it('probes the failure that bounds the answer once more, so one stall does not cap the capacity', () => {
+    // The target holds 4,000 req/s, but the first probe at 2,400 hit a stall of the machine.
+    let stalled = false;
+    const holds: Holds = (rate) => {
+      if (rate === 2_400 && !stalled) {
+        stalled = true;
+        return 'fail';
+      }
+      return rate <= 4_000 ? 'pass' : 'fail';
+    };
+    const { done, result, probes } = search(holds);
+    expect(probes.filter((p) => p.rate === 2_400)).toHaveLength(2);
+    expect(done.stoppedBy).toBe('converged');
+    expect(result.capacity as number).toBeGreaterThanOrEqual(4_000 * 0.98 - 1);
+    expect(result.capacity as number).toBeLessThanOrEqual(4_000);
+  });
+
   it('stops at tuning.capacity.maxRate when everything holds', () => {
     const { done, result } = search(() => 'pass', { ...rules, maxRate: 5_000 });
     expect(done.stoppedBy).toBe('max-rate');
