@@ -77,17 +77,15 @@ export interface ExecutionSegment {
   readonly sequence: string;
 }
 
-/** The most instances pooltune splits a scenario across (the config's bound). */
-export const maxInstances = 256;
-
 /**
  * The `n` equal, consecutive segments that cover [0, 1] with no gap or overlap: instance i runs
  * (i/n, (i+1)/n]. Every instance gets the same sequence, so k6 lays the work out the same way in each
  * (k6-operator builds the same strings in pkg/segmentation/segmentation.go, unreduced).
  */
 export function executionSegments(n: number): ExecutionSegment[] {
-  if (!Number.isInteger(n) || n < 1 || n > maxInstances) {
-    throw new RangeError(`instances must be a whole number from 1 to ${maxInstances}, got ${n}`);
+  // The bound only keeps the products of fractions exact in doubles; the config's own limit is lower.
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) {
+    throw new RangeError(`instances must be a whole number from 1 to 1000000, got ${n}`);
   }
   const points = Array.from({ length: n + 1 }, (_, i) => fraction(i, n));
   const sequence = points.map(formatFraction).join(',');
