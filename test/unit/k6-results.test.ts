@@ -329,7 +329,9 @@ describe('k6DriverResult', () => {
 /** Deals the lines of an ndjson text out to `n` instances, round robin, as k6's striping deals iterations. */
 function dealLines(lines: readonly string[], n: number): string[] {
   const parts: string[][] = Array.from({ length: n }, () => []);
-  lines.forEach((line, i) => parts[i % n]?.push(line));
+  lines.forEach((line, i) => {
+    parts[i % n]?.push(line);
+  });
   return parts.map((part) => part.join('\n'));
 }
 

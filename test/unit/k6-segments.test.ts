@@ -50,7 +50,8 @@ describe('executionSegments', () => {
   );
 
   it('rejects counts that are not whole positive numbers', () => {
-    for (const bad of [0, -1, 1.5, 2_000_000, Number.NaN]) expect(() => executionSegments(bad)).toThrow(RangeError);
+    for (const bad of [0, -1, 1.5, 2_000_000, Number.NaN])
+      expect(() => executionSegments(bad)).toThrow(RangeError);
   });
 });
 
