@@ -1,14 +1,26 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
 import { defineCommand } from 'citty';
 import { scenarios } from '../../scenarios/index.ts';
 import { scaleScenario } from '../../scenarios/scenario.ts';
 import { bundledTargets } from '../../targets/index.ts';
 import { loadConfig } from '../config/load.ts';
+import type { Plan } from '../config/plan.ts';
 import { resolvePlan } from '../config/plan.ts';
 import { defaultK6ManifestName, k6ManifestNameProblem, k6OperatorManifest } from '../drivers/k6-manifest.ts';
+import { type K6RunnerLog, K6RunnerLogReader, runnerLogsResult } from '../drivers/k6-runner-logs.ts';
 import { buildK6Script } from '../drivers/k6-script.ts';
 import { ExitCode, usageError } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import { loopbackTarget } from '../loopback.ts';
+import { writeRunOutputs } from '../report/write-report.ts';
+import type { Manifest } from '../results/manifest.ts';
+import { maskSecrets } from '../results/mask.ts';
+import { createRunDir, makeRunId, writeManifest } from '../results/run-dir.ts';
+import type { CompletedTrial } from '../results/trial.ts';
+import { TrialLog } from '../results/trial-log.ts';
 import type { CommandResult } from './command.ts';
 import { checkFlags, configFlags, runArgs } from './options.ts';
 
@@ -110,10 +122,153 @@ function manifestCommand(host: Host, result: (r: CommandResult) => void) {
   });
 }
 
-/** `pooltune k6 <command>`: k6 beyond one machine. */
-export function k6Command(host: Host, result: (r: CommandResult) => void) {
+const collectArgs = {
+  config: runArgs.config,
+  target: runArgs.target,
+  scenario: runArgs.scenario,
+  quick: runArgs.quick,
+  out: runArgs.out,
+  json: { type: 'boolean', description: 'print the run directory and report path as JSON' },
+} as const;
+
+/** Reads one runner log (gzipped when it ends in .gz), streaming: it can be large. */
+async function readRunnerLog(file: string, shown: string): Promise<K6RunnerLog> {
+  const reader = new K6RunnerLogReader();
+  const raw = createReadStream(file);
+  const opened = new Promise<void>((resolve, reject) => {
+    raw.once('open', () => resolve());
+    raw.once('error', reject);
+  });
+  await opened.catch((error: NodeJS.ErrnoException) => {
+    throw usageError(
+      `cannot read runner log ${shown} (${error.code ?? error.message})`,
+      'pass the files kubectl logs wrote, one per runner',
+    );
+  });
+  const lines = createInterface({
+    input: file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw,
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  for await (const line of lines) reader.add(line);
+  return reader.result(shown);
+}
+
+/** The manifest of a collected run: what was asked, with the collecting machine as its environment. */
+function collectedManifest(
+  plan: Plan,
+  host: Host,
+  version: string,
+  runId: string,
+  runners: number,
+): Manifest {
+  const { system } = host;
+  return {
+    schemaVersion: 1,
+    runId,
+    createdAt: host.now().toISOString(),
+    command: 'run',
+    target: {
+      name: plan.target.name,
+      description: plan.target.description,
+      services: Object.keys(plan.target.services),
+      entry: plan.target.entry,
+    },
+    scenario: plan.scenario.name,
+    driver: 'k6',
+    runtime: 'container',
+    runtimeReason: `k6-operator: ${runners} runner${runners === 1 ? '' : 's'} in a cluster, collected by pooltune k6 collect (the environment below is the collecting machine)`,
+    fixedKnobs: plan.knobs,
+    repetitions: 1,
+    quick: plan.config.quick,
+    slo: { p99Ms: plan.config.tuning.slo.p99Ms, errorRate: plan.config.tuning.slo.errorRate },
+    config: maskSecrets(plan.config),
+    environment: {
+      pooltune: version,
+      node: host.nodeVersion,
+      platform: `${system.platform} ${system.release} ${system.arch}`,
+      cpus: system.cpus.count,
+      cpuModel: system.cpus.model,
+      memoryBytes: system.totalMemoryBytes,
+    },
+  };
+}
+
+/**
+ * `pooltune k6 collect <runner logs...>`: the runners' logs of a `k6 manifest` TestRun as a run
+ * directory (one trial, its histogram the merge of the runners'), which `pooltune report` and
+ * `pooltune compare` read like any other. The scenario must be the one the manifest was made from.
+ */
+function collectCommand(host: Host, version: string, result: (r: CommandResult) => void) {
   return defineCommand({
-    meta: { name: 'k6', description: 'Run k6 beyond one machine: a k6-operator manifest for Kubernetes' },
-    subCommands: { manifest: manifestCommand(host, result) },
+    meta: {
+      name: 'collect',
+      description:
+        "Merge the runner logs of a k6 manifest's TestRun into a run directory for report and compare",
+    },
+    args: collectArgs,
+    run: async ({ rawArgs, args }) => {
+      checkFlags(rawArgs, collectArgs);
+      const files = args._.filter((arg) => arg !== 'k6' && arg !== 'collect');
+      if (files.length === 0) {
+        throw usageError(
+          'k6 collect needs the runner logs',
+          'pooltune k6 collect runner-1.log runner-2.log ...',
+        );
+      }
+      const { config } = await loadConfig(host.cwd, {
+        ...(typeof args.config === 'string' ? { configPath: args.config } : {}),
+        env: host.env,
+        flags: configFlags(args, rawArgs),
+      });
+      const plan = resolvePlan(config, { targets: bundledTargets, scenarios });
+      const scenario = config.quick ? scaleScenario(plan.scenario, 0.25) : plan.scenario;
+      const logs: K6RunnerLog[] = [];
+      for (const file of files) logs.push(await readRunnerLog(path.resolve(host.cwd, file), file));
+      const client = runnerLogsResult(scenario, logs);
+      const finished = host.now();
+      const paths = await createRunDir(
+        path.resolve(host.cwd, config.outDir),
+        makeRunId(finished, plan.target.name, 'k6-operator'),
+      );
+      const runId = path.basename(paths.dir);
+      await writeManifest(paths, collectedManifest(plan, host, version, runId, logs.length));
+      const ranMs = logs.reduce((most, log) => Math.max(most, log.summary?.testRunDurationMs ?? 0), 0);
+      const trial: CompletedTrial = {
+        id: 't001',
+        step: 'single',
+        knobs: plan.knobs,
+        scenario: scenario.name,
+        driver: 'k6',
+        repetition: 0,
+        startedAt: new Date(finished.getTime() - ranMs).toISOString(),
+        finishedAt: finished.toISOString(),
+        status: 'completed',
+        client,
+        // The target ran in the cluster: pooltune's collectors did not sample it.
+        server: { samples: [] },
+      };
+      {
+        await using log = await TrialLog.open(paths.trials);
+        await log.append(trial);
+      }
+      const outputs = await writeRunOutputs(paths.dir);
+      host.stdout.write(
+        args.json === true
+          ? `${JSON.stringify({ runDir: paths.dir, report: outputs.report, verdict: outputs.summary.verdict })}\n`
+          : `run: ${paths.dir}\nreport: ${outputs.report}\n`,
+      );
+      result({ code: ExitCode.ok });
+    },
+  });
+}
+
+/** `pooltune k6 <command>`: k6 beyond one machine. */
+export function k6Command(host: Host, version: string, result: (r: CommandResult) => void) {
+  return defineCommand({
+    meta: {
+      name: 'k6',
+      description: "k6 beyond one machine: a k6-operator manifest, and its runners' logs back as a run",
+    },
+    subCommands: { manifest: manifestCommand(host, result), collect: collectCommand(host, version, result) },
   });
 }

@@ -52,7 +52,7 @@ export async function main(processHost: Host): Promise<number> {
     targets: targetsCommand(host, record),
     clean: cleanCommand(host, record),
     images: imagesCommand(host, record),
-    k6: k6Command(host, record),
+    k6: k6Command(host, version, record),
   };
   const names = Object.keys(subCommands);
   const root = defineCommand({
