@@ -299,7 +299,7 @@ async function readPoints(plan: InstancePlan, gzip: boolean, tail: readonly stri
   return reader.digest();
 }
 
-/** The instances' CPU together, over the wall time of the longest: they ran side by side. */
+/** The instances' CPU together, over the wall time of the longest (they ran side by side), and how many. */
 function combinedCpu(exits: readonly MeasuredExit[]): GeneratorCpu {
   const first = exits[0];
   if (exits.length === 1 && first !== undefined) return first.cpu;
@@ -311,7 +311,12 @@ function combinedCpu(exits: readonly MeasuredExit[]): GeneratorCpu {
     systemMs += exit.cpu.systemMs;
     wallMs = Math.max(wallMs, exit.wallMs);
   }
-  return { userMs, systemMs, share: wallMs > 0 ? (userMs + systemMs) / wallMs : 0 };
+  return {
+    userMs,
+    systemMs,
+    share: wallMs > 0 ? (userMs + systemMs) / wallMs : 0,
+    processes: exits.length,
+  };
 }
 
 interface MeasuredExit {

@@ -353,6 +353,7 @@ describe('k6 driver with two stand-in instances (k6.instances: 2)', () => {
     // The generator's CPU is both instances' together.
     const counted = runs.reduce((total, run) => total + run.cpuMs, 0);
     expect(result.generatorCpu.userMs + result.generatorCpu.systemMs).toBeGreaterThanOrEqual(counted - 40);
+    expect(result.generatorCpu.processes).toBe(2);
     expect(await readdir(tmp)).toEqual([]);
   });
 
