@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { defineCommand } from 'citty';
 import { scenarios } from '../../scenarios/index.ts';
-import { scaleScenario } from '../../scenarios/scenario.ts';
+import { type Scenario, scaleScenario } from '../../scenarios/scenario.ts';
 import { bundledTargets } from '../../targets/index.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Plan } from '../config/plan.ts';
@@ -59,6 +59,24 @@ const manifestArgs = {
   },
 } as const;
 
+/**
+ * The plan from the config file, env and flags (`--config`, `--target`, `--scenario`, `--seed`,
+ * `--quick`), and its scenario as the runners run it: quarter length under `quick`, as `pooltune run`.
+ */
+async function scenarioPlan(
+  host: Host,
+  args: Readonly<Record<string, unknown>>,
+  rawArgs: readonly string[],
+): Promise<{ readonly plan: Plan; readonly scenario: Scenario }> {
+  const { config } = await loadConfig(host.cwd, {
+    ...(typeof args.config === 'string' ? { configPath: args.config } : {}),
+    env: host.env,
+    flags: configFlags(args, rawArgs),
+  });
+  const plan = resolvePlan(config, { targets: bundledTargets, scenarios });
+  return { plan, scenario: config.quick ? scaleScenario(plan.scenario, 0.25) : plan.scenario };
+}
+
 /** A whole number of runners from `--parallelism`, or `fallback` when it is not given. */
 function parallelismOf(text: unknown, fallback: number): number {
   if (text === undefined || text === '') return fallback;
@@ -92,14 +110,9 @@ function manifestCommand(host: Host, result: (r: CommandResult) => void) {
           'e.g. --url http://api.shop.svc.cluster.local:8080 (with allowRemote: true and the host in allowHosts)',
         );
       }
-      const { config } = await loadConfig(host.cwd, {
-        ...(typeof args.config === 'string' ? { configPath: args.config } : {}),
-        env: host.env,
-        flags: configFlags(args, rawArgs),
-      });
-      const plan = resolvePlan(config, { targets: bundledTargets, scenarios });
+      const { plan, scenario } = await scenarioPlan(host, args, rawArgs);
+      const { config } = plan;
       const { url } = loopbackTarget(args.url, config);
-      const scenario = config.quick ? scaleScenario(plan.scenario, 0.25) : plan.scenario;
       const name =
         typeof args.name === 'string' && args.name !== '' ? args.name : defaultK6ManifestName(scenario.name);
       const problem = k6ManifestNameProblem(name);
@@ -215,13 +228,8 @@ function collectCommand(host: Host, version: string, result: (r: CommandResult) 
           'pooltune k6 collect runner-1.log runner-2.log ...',
         );
       }
-      const { config } = await loadConfig(host.cwd, {
-        ...(typeof args.config === 'string' ? { configPath: args.config } : {}),
-        env: host.env,
-        flags: configFlags(args, rawArgs),
-      });
-      const plan = resolvePlan(config, { targets: bundledTargets, scenarios });
-      const scenario = config.quick ? scaleScenario(plan.scenario, 0.25) : plan.scenario;
+      const { plan, scenario } = await scenarioPlan(host, args, rawArgs);
+      const { config } = plan;
       const logs: K6RunnerLog[] = [];
       for (const file of files) logs.push(await readRunnerLog(path.resolve(host.cwd, file), file));
       const client = runnerLogsResult(scenario, logs);

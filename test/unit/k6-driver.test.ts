@@ -7,7 +7,7 @@ import {
   decodeHistogram,
   encodeHistogram,
 } from '../../harness/analysis/histogram.ts';
-import type { DriverResult } from '../../harness/drivers/driver.ts';
+import type { DriverRequest, DriverResult } from '../../harness/drivers/driver.ts';
 import { cpuFromTimes, createK6Driver, findK6, k6BinaryEnv } from '../../harness/drivers/k6.ts';
 import { parseCgroupCpu } from '../../harness/drivers/k6-image.ts';
 import { addFractions, fraction, parseSegment } from '../../harness/drivers/k6-segments.ts';
@@ -312,16 +312,18 @@ describe('k6 driver with two stand-in instances (k6.instances: 2)', () => {
   };
   const flag = (args: readonly string[], name: string) =>
     args.find((arg) => arg.startsWith(`${name}=`))?.slice(name.length + 1);
+  /** The closed scenario against a port nobody listens on (the stand-in sends nothing). */
+  const request = (extra: Partial<DriverRequest> = {}): DriverRequest => ({
+    url: 'http://127.0.0.1:40999',
+    scenario: closed,
+    signal: new AbortController().signal,
+    seed: 3,
+    ...extra,
+  });
 
   it('runs one k6 per segment of one sequence and merges their histograms, not their percentiles', async () => {
     let measureStarts = 0;
-    const result = await driverFor('ok').run({
-      url: 'http://127.0.0.1:40999',
-      scenario: closed,
-      signal: new AbortController().signal,
-      seed: 3,
-      onMeasureStart: () => measureStarts++,
-    });
+    const result = await driverFor('ok').run(request({ onMeasureStart: () => measureStarts++ }));
     const runs = await seen();
     expect(runs).toHaveLength(2);
     const segments = runs.map((run) => flag(run.args, '--execution-segment')).sort();
@@ -364,14 +366,7 @@ describe('k6 driver with two stand-in instances (k6.instances: 2)', () => {
 
   it('when one instance fails, stops the other and reports the failed one', async () => {
     await clearReports();
-    const error = await rejection(
-      driverFor('hang', '1/2:1').run({
-        url: 'http://127.0.0.1:40999',
-        scenario: closed,
-        signal: new AbortController().signal,
-        seed: 3,
-      }),
-    );
+    const error = await rejection(driverFor('hang', '1/2:1').run(request()));
     expect(isPooltuneError(error)).toBe(true);
     expect((error as PooltuneError).message).toMatch(
       /^k6 instance 2\/2 \(segment 1\/2:1\) exited with code 107/,
@@ -391,17 +386,16 @@ describe('k6 driver with two stand-in instances (k6.instances: 2)', () => {
     const reason = new Error('stop both');
     let starts = 0;
     const error = await rejection(
-      driverFor('hang').run({
-        url: 'http://127.0.0.1:40999',
-        scenario: closed,
-        signal: controller.signal,
-        seed: 3,
-        // Wait until both have started (each logs the marker) before aborting.
-        onMeasureStart: () => {
-          starts++;
-          setTimeout(() => controller.abort(reason), 300);
-        },
-      }),
+      driverFor('hang').run(
+        request({
+          signal: controller.signal,
+          // Wait until both have started (each logs the marker) before aborting.
+          onMeasureStart: () => {
+            starts++;
+            setTimeout(() => controller.abort(reason), 300);
+          },
+        }),
+      ),
     );
     expect(error).toBe(reason);
     expect(starts).toBe(1);

@@ -122,15 +122,11 @@ describe('pooltune k6 manifest (in-process)', () => {
     return { code, out: host.out(), err: host.err() };
   };
 
+  /** A manifest for a host the config allows. */
+  const remote = ['k6', 'manifest', '--config', 'remote.json', '--url', 'http://api.shop.svc:8080'];
+
   it("prints valid YAML for the config's scenario, k6.instances runners and the runners' URL", async () => {
-    const { code, out, err } = await cli([
-      'k6',
-      'manifest',
-      '--config',
-      'remote.json',
-      '--url',
-      'http://api.shop.svc:8080',
-    ]);
+    const { code, out, err } = await cli(remote);
     expect(err).toBe('');
     expect(code).toBe(ExitCode.ok);
     const [configMap, testRun] = documents(out);
@@ -148,12 +144,7 @@ describe('pooltune k6 manifest (in-process)', () => {
     expect(script).not.toContain(process.cwd());
 
     const flags = await cli([
-      'k6',
-      'manifest',
-      '--config',
-      'remote.json',
-      '--url',
-      'http://api.shop.svc:8080',
+      ...remote,
       '-p',
       '8',
       '--separate',
