@@ -122,6 +122,17 @@ describe('pooltune k6 manifest (in-process)', () => {
     return { code, out: host.out(), err: host.err() };
   };
 
+  it("k6 manifest --help shows the subcommand's own options; bare k6 lists its subcommands", async () => {
+    const help = await cli(['k6', 'manifest', '--help']);
+    expect(help.code).toBe(ExitCode.ok);
+    for (const option of ['--url', '--parallelism', '--separate', '--image'])
+      expect(help.out).toContain(option);
+    const k6 = await cli(['k6', '--help']);
+    expect(k6.out).toContain('manifest');
+    expect(k6.out).toContain('collect');
+    expect(k6.out).not.toContain('--parallelism');
+  });
+
   /** A manifest for a host the config allows. */
   const remote = ['k6', 'manifest', '--config', 'remote.json', '--url', 'http://api.shop.svc:8080'];
 
