@@ -8,7 +8,8 @@ export const maxGeneratorCpuShare = 0.9;
 
 /**
  * Why a trial's numbers describe the load generator rather than the target, or undefined when they
- * are valid: the achieved rate fell under 97% of the offered rate, or the generator's CPU was saturated.
+ * are valid: the achieved rate fell under 97% of the offered rate, or the generator's CPU was saturated
+ * (per process, when several shared the load).
  */
 export function invalidReason(client: DriverResult, _server: ServerFigures): string | undefined {
   if (client.offeredRate !== undefined && client.achievedRate !== undefined && client.offeredRate > 0) {
@@ -17,8 +18,12 @@ export function invalidReason(client: DriverResult, _server: ServerFigures): str
       return `generator started ${client.achievedRate.toFixed(1)} of ${client.offeredRate.toFixed(1)} req/s offered (${(ratio * 100).toFixed(1)}% < ${minAchievedRatio * 100}%)`;
     }
   }
-  if (client.generatorCpu.share >= maxGeneratorCpuShare) {
-    return `generator CPU saturated (${(client.generatorCpu.share * 100).toFixed(0)}% of a core >= ${maxGeneratorCpuShare * 100}%)`;
+  // Several processes (k6.instances) saturate one by one: judge each one's share, not their sum.
+  const processes = client.generatorCpu.processes ?? 1;
+  const share = client.generatorCpu.share / processes;
+  if (share >= maxGeneratorCpuShare) {
+    const each = processes > 1 ? ` for each of ${processes} processes` : '';
+    return `generator CPU saturated (${(share * 100).toFixed(0)}% of a core${each} >= ${maxGeneratorCpuShare * 100}%)`;
   }
   return undefined;
 }

@@ -9,6 +9,7 @@ import { cleanCommand } from './clean.ts';
 import type { CommandResult } from './command.ts';
 import { compareCommand } from './compare.ts';
 import { imagesCommand } from './images.ts';
+import { k6Command } from './k6.ts';
 import { reportCommand } from './report.ts';
 import { packageRoot } from './run-environment.ts';
 import { targetsCommand } from './targets.ts';
@@ -52,6 +53,7 @@ export async function main(processHost: Host): Promise<number> {
     targets: targetsCommand(host, record),
     clean: cleanCommand(host, record),
     images: imagesCommand(host, record),
+    k6: k6Command(host, version, record),
   };
   const names = Object.keys(subCommands);
   const root = defineCommand({
@@ -82,7 +84,10 @@ export async function main(processHost: Host): Promise<number> {
       const usage =
         sub === undefined
           ? await renderUsage(root)
-          : (await renderUsage(sub as unknown as CommandDef)).replace(/\b(Usage: `?)/, '$1pooltune ');
+          : (await renderUsage(helpTarget(sub as unknown as CommandDef, argv))).replace(
+              /\b(Usage: `?)/,
+              '$1pooltune ',
+            );
       host.stdout.write(`${usage}\n\n${exitCodeHelp}\n`);
       return name === undefined && argv.length > 0 && !argv.includes('--help') && !argv.includes('-h')
         ? ExitCode.usage
@@ -93,6 +98,13 @@ export async function main(processHost: Host): Promise<number> {
   } catch (error) {
     return reportError(host, error);
   }
+}
+
+/** The command `--help` is about: `sub`, or its subcommand named next in argv (`k6 manifest --help`). */
+function helpTarget(sub: CommandDef, argv: readonly string[]): CommandDef {
+  const [, next] = argv.filter((arg) => !arg.startsWith('-'));
+  const nested = sub.subCommands as Record<string, CommandDef> | undefined;
+  return (next !== undefined && nested?.[next]) || sub;
 }
 
 /** The host with everything written to stdout and stderr masked by `masker`. */

@@ -4,6 +4,9 @@ import { durationMs, durationPattern } from './duration.ts';
 /** The default ceiling of the capacity search's arrival rate (req/s). */
 export const DEFAULT_CAPACITY_MAX_RATE = 20_000;
 
+/** The most k6 processes `k6.instances` may start on one machine. */
+export const maxK6Instances = 64;
+
 /** A tunable parameter of a service: its type, range and default. Templates read it as `{{knobs.NAME}}`. */
 export const knobSchema = z
   .object({
@@ -305,6 +308,23 @@ export const configSchema = z
       .describe(
         "The load generator. `autocannon` is the closed model, `arrival-rate` the open model, `k6` an external binary; `auto` picks by the scenario's model.",
       ),
+    k6: z
+      .object({
+        instances: z
+          .number({ error: 'expected a whole number of k6 processes, e.g. 2' })
+          .int({ error: 'expected a whole number of k6 processes, e.g. 2' })
+          .min(1, { error: 'must be at least 1 (1 = one k6 process runs the whole scenario)' })
+          .max(maxK6Instances, {
+            error: `must be at most ${maxK6Instances}; beyond one machine, use \`pooltune k6 manifest\` and k6-operator`,
+          })
+          .default(1)
+          .describe(
+            "k6 processes that share each run (`driver: k6` only). Each runs an equal `--execution-segment` of the same `--execution-segment-sequence`, so together they offer exactly the scenario's load; their histograms are merged and the SLO judged once on the merge. More than one helps when a single k6 is the limit (it uses one process's CPU and sockets); on a small machine the instances compete with the target. Locally they are processes, or containers with `POOLTUNE_K6_IMAGE`; see docs/k6-distributed.md.",
+          ),
+      })
+      .strict()
+      .default({ instances: 1 })
+      .describe('Settings of the k6 driver.'),
     runtime: z
       .enum(['auto', 'process', 'container'])
       .default('auto')

@@ -28,6 +28,11 @@ export interface GeneratorCpu {
   readonly systemMs: number;
   /** CPU time over wall time: 1.0 means one core was busy the whole time (a Node generator's ceiling). */
   readonly share: number;
+  /**
+   * Generator processes that shared the load side by side (`k6.instances`); absent means one. `share`
+   * is theirs together, so `share / processes` is each one's.
+   */
+  readonly processes?: number;
 }
 
 /** Figures for one closed-model stage. */

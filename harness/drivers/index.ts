@@ -11,14 +11,27 @@ export interface DriverHost {
   readonly system: Pick<HostSystem, 'cpuUsage' | 'kill' | 'user'>;
 }
 
-/** The driver called `name`; the k6 driver finds its binary through `env` (POOLTUNE_K6, then PATH). */
-export function createDriver(name: DriverName, host: DriverHost): Driver {
+/** The config's settings for the drivers that have any (the `k6` section). */
+export interface DriverSettings {
+  readonly k6?: { readonly instances: number };
+}
+
+/**
+ * The driver called `name`; the k6 driver finds its binary through `env` (POOLTUNE_K6, then PATH) and
+ * runs `settings.k6.instances` processes (default 1).
+ */
+export function createDriver(name: DriverName, host: DriverHost, settings: DriverSettings = {}): Driver {
   switch (name) {
     case 'autocannon':
       return createAutocannonDriver(host.system);
     case 'arrival-rate':
       return createArrivalRateDriver(host.system);
     case 'k6':
-      return createK6Driver({ env: host.env, tmpDir: host.tmpDir, system: host.system });
+      return createK6Driver({
+        env: host.env,
+        tmpDir: host.tmpDir,
+        system: host.system,
+        ...(settings.k6 === undefined ? {} : { instances: settings.k6.instances }),
+      });
   }
 }

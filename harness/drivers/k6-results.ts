@@ -2,7 +2,12 @@ import type { Histogram } from 'hdr-histogram-js';
 import type { Scenario } from '../../scenarios/scenario.ts';
 import { measuredMs } from '../../scenarios/scenario.ts';
 import { offeredCount } from '../../scenarios/schedule.ts';
-import { createLatencyHistogram, encodeHistogram, summarize } from '../analysis/histogram.ts';
+import {
+  createLatencyHistogram,
+  encodeHistogram,
+  mergeHistograms,
+  summarize,
+} from '../analysis/histogram.ts';
 import type { DriverResult, GeneratorCpu, StageResult } from './driver.ts';
 
 /**
@@ -294,6 +299,75 @@ export function digestJsonOutput(ndjsonText: string): K6JsonDigest {
 /** An HDR histogram (microseconds) of the `http_req_duration` points in `--out json` text, warm-up excluded. */
 export function histogramFromJsonOutput(ndjsonText: string): Histogram {
   return digestJsonOutput(ndjsonText).histogram;
+}
+
+/**
+ * The digests of several k6 instances (one per execution segment) as one: histograms are merged bucket
+ * by bucket, never their percentiles, so the merged figures are those of the union of the requests.
+ */
+export function mergeK6Digests(digests: readonly K6JsonDigest[]): K6JsonDigest {
+  const stageKeys = [...new Set(digests.flatMap((digest) => [...digest.stages.keys()]))];
+  const stages = new Map<string, K6StageDigest>();
+  for (const key of stageKeys) {
+    const parts = digests.flatMap((digest) => {
+      const stage = digest.stages.get(key);
+      return stage === undefined ? [] : [stage];
+    });
+    stages.set(key, {
+      histogram: mergeHistograms(parts.map((stage) => stage.histogram)),
+      responses: sumOf(parts, (stage) => stage.responses),
+      ok: sumOf(parts, (stage) => stage.ok),
+    });
+  }
+  const errors: Record<string, number> = {};
+  for (const digest of digests) {
+    for (const [kind, count] of Object.entries(digest.errors)) errors[kind] = (errors[kind] ?? 0) + count;
+  }
+  return {
+    histogram: mergeHistograms(digests.map((digest) => digest.histogram)),
+    stages,
+    responses: sumOf(digests, (digest) => digest.responses),
+    ok: sumOf(digests, (digest) => digest.ok),
+    errors,
+    badLines: sumOf(digests, (digest) => digest.badLines),
+  };
+}
+
+/**
+ * The end-of-test summaries of several k6 instances as one. Counts add up; trend statistics
+ * (percentiles) cannot be combined, so `duration` and `stages` are left empty: latency and the stages'
+ * figures come from the merged digest ({@link mergeK6Digests}). The run took as long as its slowest instance; a threshold held only if it held everywhere.
+ */
+export function mergeK6Summaries(summaries: readonly K6Summary[]): K6Summary {
+  const runMs = summaries.flatMap((summary) =>
+    summary.testRunDurationMs === undefined ? [] : [summary.testRunDurationMs],
+  );
+  const httpReqs = sumOf(summaries, (summary) => summary.httpReqs);
+  const failedRequests = sumOf(summaries, (summary) => summary.failedRequests);
+  const thresholds = new Map<string, K6Threshold>();
+  for (const threshold of summaries.flatMap((summary) => summary.thresholds)) {
+    const key = `${threshold.metric}\u0000${threshold.expression}`;
+    const seen = thresholds.get(key);
+    thresholds.set(key, { ...threshold, ok: threshold.ok && (seen?.ok ?? true) });
+  }
+  return {
+    scope: summaries.every((summary) => summary.scope === 'measured') ? 'measured' : 'overall',
+    ...(runMs.length === 0 ? {} : { testRunDurationMs: Math.max(...runMs) }),
+    httpReqs,
+    failedRequests,
+    failedRate: httpReqs > 0 ? failedRequests / httpReqs : 0,
+    iterations: sumOf(summaries, (summary) => summary.iterations),
+    droppedIterations: sumOf(summaries, (summary) => summary.droppedIterations),
+    duration: {},
+    stages: [],
+    thresholds: [...thresholds.values()],
+  };
+}
+
+function sumOf<T>(items: readonly T[], value: (item: T) => number): number {
+  let total = 0;
+  for (const item of items) total += value(item);
+  return total;
 }
 
 /** Everything {@link k6DriverResult} combines. */

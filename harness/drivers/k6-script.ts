@@ -69,6 +69,9 @@ export async function buildK6Script(
     },
     bundle: true,
     write: false,
+    // Paths in the bundle's comments are relative to the template, not to wherever pooltune runs: the
+    // script is the same from any working directory and names no local folder (it can go in a ConfigMap).
+    absWorkingDir: path.dirname(k6TemplatePath),
     format: 'esm',
     platform: 'neutral',
     target: k6Target,

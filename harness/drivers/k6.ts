@@ -11,8 +11,18 @@ import { loopbackTarget } from '../loopback.ts';
 import { findOnPath, isExecutableFile } from '../runtime/executables.ts';
 import type { Driver, DriverRequest, DriverResult, GeneratorCpu } from './driver.ts';
 import { followContainerCpu, k6DockerArgs, k6ImageEnv, removeK6Container } from './k6-image.ts';
-import { K6JsonReader, k6DriverResult, k6Names, parseHandleSummary } from './k6-results.ts';
+import {
+  type K6JsonDigest,
+  K6JsonReader,
+  type K6Summary,
+  k6DriverResult,
+  k6Names,
+  mergeK6Digests,
+  mergeK6Summaries,
+  parseHandleSummary,
+} from './k6-results.ts';
 import { buildK6Script } from './k6-script.ts';
+import { executionSegments, segmentFlags } from './k6-segments.ts';
 
 /** Environment variables as the driver sees them (passed in, never read at import time). */
 export type K6Env = Readonly<Record<string, string | undefined>>;
@@ -111,6 +121,11 @@ export interface K6DriverOptions {
    * target on a small machine. Off by default.
    */
   readonly gzipPoints?: boolean;
+  /**
+   * k6 processes that share each run (`k6.instances`): each gets an equal `--execution-segment` of the
+   * same `--execution-segment-sequence`, so together they offer exactly the scenario's load. Default 1.
+   */
+  readonly instances?: number;
 }
 
 /** Runs scenarios with k6: the `POOLTUNE_K6_IMAGE` image, else `POOLTUNE_K6` or `k6` on PATH. */
@@ -136,67 +151,172 @@ async function runK6(request: DriverRequest, options: K6DriverOptions): Promise<
   const script = await buildK6Script(scenario, url, { seed: request.seed });
   const dir = await mkdtemp(path.join(options.tmpDir, 'pooltune-k6-'));
   try {
-    const files = {
-      script: path.join(dir, 'script.js'),
-      summary: path.join(dir, 'summary.json'),
-      points: path.join(dir, options.gzipPoints ? 'points.ndjson.gz' : 'points.ndjson'),
-    };
-    await writeFile(files.script, script);
+    const scriptFile = path.join(dir, 'script.js');
+    await writeFile(scriptFile, script);
     signal.throwIfAborted();
-    const args = [
-      'run',
-      '--no-usage-report',
-      '--quiet',
-      '--no-color',
-      // No REST API: its fixed port 6565 makes two k6 runs on one machine fail (exit 106).
-      '--address=',
-      '--out',
-      `json=${files.points}`,
-      '--env',
-      `${k6ScriptEnv.targetUrl}=${url}`,
-      '--env',
-      `${k6ScriptEnv.summaryPath}=${files.summary}`,
-      files.script,
-    ];
-    const exit = await runMeasured(launch, args, env, dir, request, options);
-    const binary = launch.kind === 'binary' ? launch.binary : `image ${launch.image}`;
-    if (signal.aborted) throw signal.reason;
-    // 99: thresholds failed; pooltune's own thresholds cannot, but the run's figures are still good.
-    if (exit.code !== 0 && exit.code !== 99) {
-      throw new PooltuneError(
-        `k6 exited with ${exit.code === null ? `signal ${exit.signal}` : `code ${exit.code}`} (${binary})`,
-        { exitCode: ExitCode.internal, details: exit.outputTail },
-      );
-    }
-    const summaryText = await readFile(files.summary, 'utf8').catch(() => undefined);
-    if (summaryText === undefined) {
-      throw new PooltuneError(`k6 wrote no summary to ${files.summary}`, {
-        exitCode: ExitCode.internal,
-        details: exit.outputTail,
-      });
-    }
-    if (!(await stat(files.points).catch(() => undefined))?.isFile()) {
-      throw new PooltuneError(`k6 wrote no JSON output to ${files.points}`, {
-        exitCode: ExitCode.internal,
-        details: exit.outputTail,
-      });
-    }
-    const reader = new K6JsonReader();
-    const raw = createReadStream(files.points);
-    const lines = createInterface({
-      input: options.gzipPoints ? raw.pipe(createGunzip()) : raw,
-      crlfDelay: Number.POSITIVE_INFINITY,
+    const instances = options.instances ?? 1;
+    // One instance runs the whole scenario without segment flags, exactly as before.
+    const segments = instances === 1 ? [undefined] : executionSegments(instances);
+    const plans = segments.map((segment, index): InstancePlan => {
+      const suffix = segment === undefined ? '' : `-${index}`;
+      const ext = options.gzipPoints ? 'ndjson.gz' : 'ndjson';
+      const files = {
+        summary: path.join(dir, `summary${suffix}.json`),
+        points: path.join(dir, `points${suffix}.${ext}`),
+      };
+      const args = [
+        'run',
+        '--no-usage-report',
+        '--quiet',
+        '--no-color',
+        // No REST API: its fixed port 6565 makes two k6 runs on one machine fail (exit 106).
+        '--address=',
+        ...(segment === undefined ? [] : segmentFlags(segment)),
+        '--out',
+        `json=${files.points}`,
+        '--env',
+        `${k6ScriptEnv.targetUrl}=${url}`,
+        '--env',
+        `${k6ScriptEnv.summaryPath}=${files.summary}`,
+        scriptFile,
+      ];
+      const label =
+        segment === undefined ? '' : `instance ${index + 1}/${instances} (segment ${segment.segment}) `;
+      return { files, args, label, suffix };
     });
-    for await (const line of lines) reader.add(line);
+    const { exits, failure } = await runInstances(launch, plans, dir, request, options);
+    if (signal.aborted) throw signal.reason;
+    if (failure !== undefined) {
+      throw failure(launch.kind === 'binary' ? launch.binary : `image ${launch.image}`);
+    }
+    const summaries: K6Summary[] = [];
+    const digests: K6JsonDigest[] = [];
+    for (const [index, plan] of plans.entries()) {
+      const tail = exits[index]?.outputTail ?? [];
+      summaries.push(parseHandleSummary(await readOutput(plan.files.summary, 'summary', plan.label, tail)));
+      digests.push(await readPoints(plan, Boolean(options.gzipPoints), tail));
+    }
     return k6DriverResult({
       scenario,
-      summary: parseHandleSummary(summaryText),
-      digest: reader.digest(),
-      generatorCpu: exit.cpu,
+      summary:
+        summaries.length === 1 && summaries[0] !== undefined ? summaries[0] : mergeK6Summaries(summaries),
+      digest: digests.length === 1 && digests[0] !== undefined ? digests[0] : mergeK6Digests(digests),
+      generatorCpu: combinedCpu(exits),
     });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** One k6 process of a run: its output files, its arguments and how errors name it. */
+interface InstancePlan {
+  readonly files: { readonly summary: string; readonly points: string };
+  readonly args: readonly string[];
+  /** `instance 2/3 (segment 1/3:2/3) `, or empty for a single instance. */
+  readonly label: string;
+  /** Appended to the container name so instances do not clash. */
+  readonly suffix: string;
+}
+
+/** How the instances ended; `failure` when one of them failed on its own (the others stopped after it). */
+interface InstanceExits {
+  readonly exits: readonly MeasuredExit[];
+  readonly failure?: (binary: string) => PooltuneError;
+}
+
+/**
+ * Starts every instance at once and waits for all of them. When one fails, the others are stopped
+ * (SIGINT, then SIGKILL) rather than left to run the whole scenario for nothing, and the first failure
+ * is the one reported. The measure start is reported once, for the first instance that logs it.
+ */
+async function runInstances(
+  launch: K6Launch,
+  plans: readonly InstancePlan[],
+  dir: string,
+  request: DriverRequest,
+  options: K6DriverOptions,
+): Promise<InstanceExits> {
+  const siblings = new AbortController();
+  const signal = AbortSignal.any([request.signal, siblings.signal]);
+  let measureStarted = false;
+  const onMeasureStart = (): void => {
+    if (measureStarted) return;
+    measureStarted = true;
+    request.onMeasureStart?.();
+  };
+  const shared: DriverRequest = { ...request, signal, onMeasureStart };
+  let failure: ((binary: string) => PooltuneError) | undefined;
+  const exits = await Promise.all(
+    plans.map(async (plan) => {
+      const exit = await runMeasured(launch, plan, dir, shared, options);
+      // 99: thresholds failed; pooltune's own thresholds cannot, but the run's figures are still good.
+      if (exit.code !== 0 && exit.code !== 99 && !signal.aborted) {
+        const how = exit.code === null ? `signal ${exit.signal}` : `code ${exit.code}`;
+        failure = (binary) =>
+          new PooltuneError(`k6 ${plan.label}exited with ${how} (${binary})`, {
+            exitCode: ExitCode.internal,
+            details: exit.outputTail,
+          });
+        siblings.abort(new Error(`k6 ${plan.label}failed`));
+      }
+      return exit;
+    }),
+  );
+  return failure === undefined ? { exits } : { exits, failure };
+}
+
+async function readOutput(
+  file: string,
+  what: string,
+  label: string,
+  tail: readonly string[],
+): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) {
+    throw new PooltuneError(`k6 ${label}wrote no ${what} to ${file}`, {
+      exitCode: ExitCode.internal,
+      details: tail,
+    });
+  }
+  return text;
+}
+
+/** Streams an instance's `--out json` file through a reader: it can be hundreds of MB. */
+async function readPoints(plan: InstancePlan, gzip: boolean, tail: readonly string[]): Promise<K6JsonDigest> {
+  if (!(await stat(plan.files.points).catch(() => undefined))?.isFile()) {
+    throw new PooltuneError(`k6 ${plan.label}wrote no JSON output to ${plan.files.points}`, {
+      exitCode: ExitCode.internal,
+      details: tail,
+    });
+  }
+  const reader = new K6JsonReader();
+  const raw = createReadStream(plan.files.points);
+  const lines = createInterface({
+    input: gzip ? raw.pipe(createGunzip()) : raw,
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  for await (const line of lines) reader.add(line);
+  return reader.digest();
+}
+
+/** The instances' CPU together, over the wall time of the longest (they ran side by side), and how many. */
+function combinedCpu(exits: readonly MeasuredExit[]): GeneratorCpu {
+  const first = exits[0];
+  if (exits.length === 1 && first !== undefined) return first.cpu;
+  let userMs = 0;
+  let systemMs = 0;
+  let wallMs = 0;
+  for (const exit of exits) {
+    userMs += exit.cpu.userMs;
+    systemMs += exit.cpu.systemMs;
+    wallMs = Math.max(wallMs, exit.wallMs);
+  }
+  return {
+    userMs,
+    systemMs,
+    share: wallMs > 0 ? (userMs + systemMs) / wallMs : 0,
+    processes: exits.length,
+  };
 }
 
 interface MeasuredExit {
@@ -218,18 +338,19 @@ const wrapper = 'trap : INT TERM; "$0" "$@" 3>&-; code=$?; times >&3; exit $code
 
 async function runMeasured(
   launch: K6Launch,
-  args: readonly string[],
-  env: K6Env,
+  plan: InstancePlan,
   cwd: string,
   request: DriverRequest,
   options: K6DriverOptions,
 ): Promise<MeasuredExit> {
+  const { env } = options;
+  const { args } = plan;
   if (launch.kind === 'binary') {
     return spawnMeasured(['/bin/sh', '-c', wrapper, launch.binary, ...args], env, cwd, request, options);
   }
   // In a container k6 is not the shell's child, so its CPU comes from the container's cgroup. SIGINT to
   // the docker CLI is forwarded to k6 (sig-proxy); a SIGKILLed CLI leaves the container, removed here.
-  const name = `pooltune-k6-${path.basename(cwd)}`;
+  const name = `pooltune-k6-${path.basename(cwd)}${plan.suffix}`;
   const dockerArgs = k6DockerArgs({
     image: launch.image,
     name,

@@ -157,7 +157,10 @@ export function capacity(
 
 /** The driver for each scenario: the configured one where it can run it, else the model's default. */
 function driverChooser(plan: Plan, host: DriverHost): (scenario: Scenario) => Driver {
-  const configured = plan.config.driver === 'auto' ? undefined : createDriver(plan.config.driver, host);
+  const configured =
+    plan.config.driver === 'auto'
+      ? undefined
+      : createDriver(plan.config.driver, host, { k6: plan.config.k6 });
   configured?.preflight?.();
   const byModel = { closed: createDriver('autocannon', host), open: createDriver('arrival-rate', host) };
   return (scenario) =>

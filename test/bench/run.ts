@@ -1,9 +1,10 @@
-// `npm run bench [-- drivers|search|tune|capacity|report]`: benchmarks, each printing ratios against a reference
+// `npm run bench [-- drivers|search|tune|capacity|report|k6]`: benchmarks, each printing ratios against a reference
 // measured in the same run. Nothing here asserts a time: on a shared 2-core machine timing belongs in
 // figures, not in pass/fail.
 import '../../harness/polyfills.ts';
 import { benchCapacity } from './capacity.ts';
 import { benchDrivers } from './drivers.ts';
+import { benchK6 } from './k6.ts';
 import { benchReport } from './report.ts';
 import { benchSearch } from './search.ts';
 import { benchTuneTime } from './tune-time.ts';
@@ -21,6 +22,7 @@ const benches = {
     benchCapacity,
   ],
   report: ['rendering every output of a 200-trial run, against the 2 s and 1.5 MB budgets', benchReport],
+  k6: ['2 stand-in k6 instances vs 1 (merged count = sum); merging the histograms of 1M requests', benchK6],
 } as const;
 
 const chosen = process.argv.slice(2).filter((name): name is keyof typeof benches => name in benches);

@@ -247,10 +247,12 @@ describe.skipIf(!engine.ok)('the container runtime on a real Docker engine', () 
       res.end('ok');
     });
     try {
-      const driverFor = (mode: string) =>
+      const driverFor = (mode: string, instances = 1) =>
         createK6Driver({
+          instances,
           env: {
             PATH: process.env.PATH,
+            DOCKER_HOST: process.env.DOCKER_HOST,
             [k6ImageEnv]: image,
             K6_FAKE_MODE: mode,
             K6_FAKE_FETCH: '1',
@@ -277,6 +279,20 @@ describe.skipIf(!engine.ok)('the container runtime on a real Docker engine', () 
         onMeasureStart: () => controller.abort(new Error('stop')),
       });
       await expect(aborted).rejects.toThrow('stop');
+      expect(await leftovers()).toEqual([]);
+
+      // k6.instances: 2 runs two containers side by side, each on its own segment; the counts add up.
+      const two = await driverFor('ok', 2).run({ ...request, signal: new AbortController().signal });
+      expect(two).toMatchObject({ driver: 'k6', requests: 6, ok: 6, errors: { timeout: 2 } });
+      expect(two.generatorCpu.processes).toBe(2);
+      expect(served).toBe(1 + 2);
+      const controllerTwo = new AbortController();
+      const abortedTwo = driverFor('hang', 2).run({
+        ...request,
+        signal: controllerTwo.signal,
+        onMeasureStart: () => controllerTwo.abort(new Error('stop both')),
+      });
+      await expect(abortedTwo).rejects.toThrow('stop both');
       expect(await leftovers()).toEqual([]);
     } finally {
       await server.close();

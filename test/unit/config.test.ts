@@ -49,6 +49,23 @@ describe('config validation', () => {
     expect(text).toMatch(/unknown key "tagret"/);
   });
 
+  it('k6.instances: 1 by default; a bad value is named with a hint; unknown k6 keys are rejected', () => {
+    expect(validateConfig({}, 'test').k6).toEqual({ instances: 1 });
+    expect(validateConfig({ driver: 'k6', k6: { instances: 4 } }, 'test').k6.instances).toBe(4);
+    const problem = (instances: unknown) =>
+      failure(() => validateConfig({ k6: { instances } }, 'pooltune.config.json')).message;
+    expect(problem(0)).toMatch(/k6\.instances: must be at least 1 \(1 = one k6 process/);
+    expect(problem(1.5)).toMatch(/k6\.instances: expected a whole number of k6 processes, e.g. 2/);
+    expect(problem('two')).toMatch(/k6\.instances: expected a whole number of k6 processes/);
+    expect(problem(1_000)).toMatch(
+      /k6\.instances: must be at most 64; beyond one machine, use `pooltune k6 manifest`/,
+    );
+    const unknown = failure(() => validateConfig({ k6: { instance: 2 } }, 'pooltune.config.json'));
+    expect(unknown.exitCode).toBe(ExitCode.usage);
+    expect(unknown.message).toMatch(/k6: unknown key "instance"/);
+    expect(unknown.hint).toContain('docs/configuration.md');
+  });
+
   it('rejects unknown keys inside a user-described target', () => {
     const error = failure(() =>
       resolvePlan(

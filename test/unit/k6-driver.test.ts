@@ -2,13 +2,24 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeHistogram } from '../../harness/analysis/histogram.ts';
-import type { DriverResult } from '../../harness/drivers/driver.ts';
+import {
+  createLatencyHistogram,
+  decodeHistogram,
+  encodeHistogram,
+} from '../../harness/analysis/histogram.ts';
+import type { DriverRequest, DriverResult } from '../../harness/drivers/driver.ts';
 import { cpuFromTimes, createK6Driver, findK6, k6BinaryEnv } from '../../harness/drivers/k6.ts';
 import { parseCgroupCpu } from '../../harness/drivers/k6-image.ts';
+import { addFractions, fraction, parseSegment } from '../../harness/drivers/k6-segments.ts';
 import { ExitCode, isPooltuneError, type PooltuneError } from '../../harness/errors.ts';
 import type { OpenScenario } from '../../scenarios/scenario.ts';
-import { fakeK6Scenario, fakeK6Script, writeFakeK6Inputs } from '../helpers/fake-k6.ts';
+import {
+  fakeK6Points,
+  fakeK6Requests,
+  fakeK6Scenario,
+  fakeK6Script,
+  writeFakeK6Inputs,
+} from '../helpers/fake-k6.ts';
 import { startHttpServer } from '../helpers/http-server.ts';
 import { system } from '../helpers/system.ts';
 
@@ -242,6 +253,159 @@ describe('k6 driver with a stand-in k6 binary', () => {
       }),
     );
     expect((error as PooltuneError).exitCode).toBe(ExitCode.usage);
+  });
+});
+
+describe('k6 driver with two stand-in instances (k6.instances: 2)', () => {
+  let fake = '';
+  let inputs: { summary: string; points: string };
+  let reports = '';
+  let tmp = '';
+  // Each instance hands back its own points: the first the usual 4 requests, the second 3 others.
+  const secondHalf = [
+    { stage: 0, status: '200', ms: 7.25 },
+    { stage: 1, status: '200', ms: 11 },
+    { stage: 1, status: '503', ms: 0.75 },
+  ];
+  beforeAll(async () => {
+    const dir = await mkdtemp(path.join(work, 'instances-'));
+    fake = path.join(dir, 'fake-k6');
+    await writeFile(fake, fakeK6Script);
+    await chmod(fake, 0o755);
+    inputs = await writeFakeK6Inputs(dir);
+    await writeFile(path.join(dir, 'points-0.ndjson'), fakeK6Points(fakeK6Requests));
+    await writeFile(path.join(dir, 'points-1_2.ndjson'), fakeK6Points(secondHalf));
+    reports = await mkdtemp(path.join(dir, 'reports-'));
+    tmp = await mkdtemp(path.join(dir, 'tmp-'));
+  });
+
+  const driverFor = (mode: string, failSegment = '') =>
+    createK6Driver({
+      instances: 2,
+      env: {
+        PATH: process.env.PATH,
+        [k6BinaryEnv]: fake,
+        K6_FAKE_MODE: mode,
+        K6_FAKE_FAIL_SEGMENT: failSegment,
+        K6_FAKE_SUMMARY: inputs.summary,
+        K6_FAKE_POINTS: path.join(path.dirname(inputs.points), 'points-{from}.ndjson'),
+        K6_FAKE_REPORT_DIR: reports,
+      },
+      tmpDir: tmp,
+      // More grace than the single-instance tests: two stand-ins must both handle SIGINT on a busy machine.
+      graceMs: 1_000,
+      system,
+    });
+  const seen = async () => {
+    const files = await readdir(reports);
+    return Promise.all(
+      files.map(
+        async (file) =>
+          JSON.parse(await readFile(path.join(reports, file), 'utf8')) as {
+            args: string[];
+            pid: number;
+            cpuMs: number;
+            sigint?: boolean;
+          },
+      ),
+    );
+  };
+  const flag = (args: readonly string[], name: string) =>
+    args.find((arg) => arg.startsWith(`${name}=`))?.slice(name.length + 1);
+  /** The closed scenario against a port nobody listens on (the stand-in sends nothing). */
+  const request = (extra: Partial<DriverRequest> = {}): DriverRequest => ({
+    url: 'http://127.0.0.1:40999',
+    scenario: closed,
+    signal: new AbortController().signal,
+    seed: 3,
+    ...extra,
+  });
+
+  it('runs one k6 per segment of one sequence and merges their histograms, not their percentiles', async () => {
+    let measureStarts = 0;
+    const result = await driverFor('ok').run(request({ onMeasureStart: () => measureStarts++ }));
+    const runs = await seen();
+    expect(runs).toHaveLength(2);
+    const segments = runs.map((run) => flag(run.args, '--execution-segment')).sort();
+    expect(segments).toEqual(['0:1/2', '1/2:1']);
+    expect(runs.map((run) => flag(run.args, '--execution-segment-sequence'))).toEqual(['0,1/2,1', '0,1/2,1']);
+    // Together the segments cover the whole scenario.
+    const lengths = segments.map((text) => {
+      const { from, to } = parseSegment(text ?? '');
+      return fraction(to.num * from.den - from.num * to.den, to.den * from.den);
+    });
+    expect(lengths.reduce(addFractions)).toEqual(fraction(1));
+    // Each wrote its own outputs (no instance overwrote the other's).
+    const outputs = runs.map((run) => run.args[run.args.indexOf('--out') + 1]);
+    expect(new Set(outputs).size).toBe(2);
+    // Both logged the marker; the run reports the measure start once.
+    expect(measureStarts).toBe(1);
+
+    // Merged: the counts are the sums of the two instances', the latency that of the union.
+    expect(result.latency.count).toBe(fakeK6Requests.length + secondHalf.length);
+    expect(decodeHistogram(result.histogram).totalCount).toBe(7);
+    expect(result).toMatchObject({ requests: 3 + 3, ok: 3 + 2, errors: { timeout: 1, 'status:503': 1 } });
+    expect(result.stages?.map((stage) => stage.requests)).toEqual([1 + 1, 2 + 2]);
+    const union = createLatencyHistogram();
+    for (const request of [...fakeK6Requests, ...secondHalf])
+      union.recordValue(Math.round(request.ms * 1000));
+    expect(result.histogram).toBe(encodeHistogram(union));
+    expect(result.latency.max).toBeCloseTo(2_000, 0);
+    expect(result.latency.min).toBeCloseTo(0.75, 2);
+    // The generator's CPU is both instances' together.
+    const counted = runs.reduce((total, run) => total + run.cpuMs, 0);
+    expect(result.generatorCpu.userMs + result.generatorCpu.systemMs).toBeGreaterThanOrEqual(counted - 40);
+    expect(result.generatorCpu.processes).toBe(2);
+    expect(await readdir(tmp)).toEqual([]);
+  });
+
+  const clearReports = async () => {
+    await rm(reports, { recursive: true, force: true });
+    await mkdir(reports);
+  };
+
+  it('when one instance fails, stops the other and reports the failed one', async () => {
+    await clearReports();
+    const error = await rejection(driverFor('hang', '1/2:1').run(request()));
+    expect(isPooltuneError(error)).toBe(true);
+    expect((error as PooltuneError).message).toMatch(
+      /^k6 instance 2\/2 \(segment 1\/2:1\) exited with code 107/,
+    );
+    expect((error as PooltuneError).details.join('\n')).toContain('fake script error');
+    // The hanging instance got SIGINT, ignored it, and was killed.
+    const runs = await seen();
+    const hung = runs.find((run) => flag(run.args, '--execution-segment') === '0:1/2');
+    expect(hung?.sigint).toBe(true);
+    expect(await running(hung?.pid ?? 0)).toBe(false);
+    expect(await readdir(tmp)).toEqual([]);
+  });
+
+  it('on abort stops every instance (SIGINT, then SIGKILL) and cleans up', async () => {
+    await clearReports();
+    const controller = new AbortController();
+    const reason = new Error('stop both');
+    let starts = 0;
+    const error = await rejection(
+      driverFor('hang').run(
+        request({
+          signal: controller.signal,
+          // Wait until both have started (each logs the marker) before aborting.
+          onMeasureStart: () => {
+            starts++;
+            setTimeout(() => controller.abort(reason), 300);
+          },
+        }),
+      ),
+    );
+    expect(error).toBe(reason);
+    expect(starts).toBe(1);
+    const runs = await seen();
+    expect(runs).toHaveLength(2);
+    for (const run of runs) {
+      expect(run.sigint).toBe(true);
+      expect(await running(run.pid)).toBe(false);
+    }
+    expect(await readdir(tmp)).toEqual([]);
   });
 });
 

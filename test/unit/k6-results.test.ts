@@ -1,13 +1,20 @@
 import { readFileSync } from 'node:fs';
 import type { Histogram } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
-import { createLatencyHistogram, decodeHistogram, summarize } from '../../harness/analysis/histogram.ts';
+import {
+  createLatencyHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  summarize,
+} from '../../harness/analysis/histogram.ts';
 import {
   digestJsonOutput,
   histogramFromJsonOutput,
   type K6Summary,
   k6DriverResult,
   k6Names,
+  mergeK6Digests,
+  mergeK6Summaries,
   parseHandleSummary,
   parseSummaryExport,
 } from '../../harness/drivers/k6-results.ts';
@@ -316,5 +323,123 @@ describe('k6DriverResult', () => {
     expect(result).toMatchObject({ offeredRate: 20, achievedRate: 15, droppedStarts: 4 });
     expect(result.stages).toBeUndefined();
     expect('lateStarts' in result).toBe(false);
+  });
+});
+
+/** Deals the lines of an ndjson text out to `n` instances, round robin, as k6's striping deals iterations. */
+function dealLines(lines: readonly string[], n: number): string[] {
+  const parts: string[][] = Array.from({ length: n }, () => []);
+  lines.forEach((line, i) => {
+    parts[i % n]?.push(line);
+  });
+  return parts.map((part) => part.join('\n'));
+}
+
+/** The fixture's real k6 lines, repeated with new durations and statuses: a run of `count` requests. */
+function biggerRun(count: number): string[] {
+  const lines = ndjson.split('\n').filter((line) => line.includes('"type":"Point"'));
+  const reqs = lines.find((line) => line.includes('"metric":"http_reqs"')) ?? '';
+  const duration = lines.find((line) => line.includes('"metric":"http_req_duration"')) ?? '';
+  let seed = 7;
+  const next = (): number => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    // A long tail: most requests a few ms, some up to a second; one in twenty a 503.
+    const ms = Math.round(1_000_000 * next() ** 6) / 1000 + 0.2;
+    const status = next() < 0.05 ? '503' : '200';
+    out.push(reqs.replace('"status":"200"', `"status":"${status}"`));
+    out.push(
+      duration.replace(/"value":[\d.]+/, `"value":${ms}`).replace('"status":"200"', `"status":"${status}"`),
+    );
+  }
+  return out;
+}
+
+describe('mergeK6Digests: the instances of a segmented run', () => {
+  const whole = (text: string) => digestJsonOutput(text);
+
+  it.each([2, 3])(
+    'split over %i instances, the merge of the real fixture lines is the digest of all of them',
+    (n) => {
+      const lines = ndjson.split('\n');
+      const merged = mergeK6Digests(dealLines(lines, n).map((part) => digestJsonOutput(part)));
+      const all = whole(ndjson);
+      expect(encodeHistogram(merged.histogram)).toBe(encodeHistogram(all.histogram));
+      expect({ ...merged, histogram: undefined, stages: undefined }).toEqual({
+        ...all,
+        histogram: undefined,
+        stages: undefined,
+      });
+    },
+  );
+
+  it.each([2, 4, 7])(
+    'on 20,000 requests in the fixture format over %i instances: merged = union, bucket for bucket',
+    (n) => {
+      const lines = biggerRun(20_000);
+      const parts = dealLines(lines, n).map((part) => digestJsonOutput(part));
+      const merged = mergeK6Digests(parts);
+      const all = whole(lines.join('\n'));
+      expect(merged.histogram.totalCount).toBe(20_000);
+      expect(parts.reduce((total, part) => total + part.histogram.totalCount, 0)).toBe(20_000);
+      expect(encodeHistogram(merged.histogram)).toBe(encodeHistogram(all.histogram));
+      expect(summarize(merged.histogram)).toEqual(summarize(all.histogram));
+      expect(merged.responses).toBe(all.responses);
+      expect(merged.ok).toBe(all.ok);
+      expect(merged.errors).toEqual(all.errors);
+      expect(merged.errors['status:503']).toBeGreaterThan(0);
+      // Averaging the instances' p99s is not the p99 of the whole: the reason to merge histograms.
+      const meanP99 = parts.reduce((total, part) => total + summarize(part.histogram).p99, 0) / n;
+      expect(meanP99).not.toBe(summarize(all.histogram).p99);
+      // The inputs are left as they were.
+      expect(parts[0]?.histogram.totalCount).toBeLessThan(20_000);
+    },
+  );
+
+  it('merges closed-model stages by their tag', () => {
+    const tags = (stage: number) => ({
+      scenario: `stage_${stage}`,
+      [k6Names.phaseTag]: 'measure',
+      [k6Names.stageTag]: String(stage),
+      status: '200',
+    });
+    const a = digestJsonOutput([...request(1, tags(0)), ...request(2, tags(1))].join('\n'));
+    const b = digestJsonOutput([...request(3, tags(1)), ...request(4, tags(1))].join('\n'));
+    const merged = mergeK6Digests([a, b]);
+    expect([...merged.stages.keys()].sort()).toEqual(['0', '1']);
+    expect(merged.stages.get('0')?.responses).toBe(1);
+    expect(merged.stages.get('1')?.responses).toBe(3);
+    expect(merged.stages.get('1')?.histogram.totalCount).toBe(3);
+    expect(merged.stages.get('1')?.histogram.maxValue).toBeGreaterThanOrEqual(3_999);
+  });
+});
+
+describe('mergeK6Summaries', () => {
+  it('adds the counts of the real summary, keeps the slowest run time and drops percentiles', () => {
+    const one = parseHandleSummary(handleSummaryText);
+    const failing = { ...one, thresholds: one.thresholds.map((t, i) => (i === 0 ? { ...t, ok: false } : t)) };
+    const merged = mergeK6Summaries([
+      one,
+      { ...failing, testRunDurationMs: (one.testRunDurationMs ?? 0) + 5 },
+    ]);
+    expect(merged.httpReqs).toBe(2 * one.httpReqs);
+    expect(merged.iterations).toBe(2 * one.iterations);
+    expect(merged.droppedIterations).toBe(2 * one.droppedIterations);
+    expect(merged.failedRequests).toBe(2 * one.failedRequests);
+    expect(merged.testRunDurationMs).toBe((one.testRunDurationMs ?? 0) + 5);
+    expect(merged.duration).toEqual({});
+    expect(merged.thresholds).toHaveLength(one.thresholds.length);
+    expect(merged.thresholds[0]?.ok).toBe(false);
+    expect(
+      merged.thresholds
+        .slice(1)
+        .every(
+          (t) =>
+            t.ok === one.thresholds.find((o) => o.expression === t.expression && o.metric === t.metric)?.ok,
+        ),
+    ).toBe(true);
   });
 });

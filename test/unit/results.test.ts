@@ -35,6 +35,18 @@ describe('result tagging', () => {
     ).toMatch(/generator CPU saturated/);
     expect(invalidReason(client({}), { samples: [] })).toBeUndefined();
   });
+
+  it('judges several generator processes (k6.instances) one by one, not by their sum', () => {
+    const cpu = (share: number, processes: number) => ({ userMs: 0, systemMs: 0, share, processes });
+    // Two k6 processes at 70% of a core each: 140% together, neither saturated.
+    expect(invalidReason(client({ generatorCpu: cpu(1.4, 2) }), { samples: [] })).toBeUndefined();
+    expect(invalidReason(client({ generatorCpu: cpu(1.9, 2) }), { samples: [] })).toMatch(
+      /95% of a core for each of 2 processes >= 90%/,
+    );
+    expect(invalidReason(client({ generatorCpu: cpu(0.95, 1) }), { samples: [] })).toMatch(
+      /95% of a core >= 90%/,
+    );
+  });
 });
 
 describe('trial log', () => {
