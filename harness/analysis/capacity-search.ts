@@ -77,7 +77,8 @@ export function judgeProbe(
     errorRate: stats?.errorRate ?? 0,
   };
   const dropped = client.droppedStarts ?? 0;
-  const generatorBusy = client.generatorCpu.share >= maxGeneratorCpuShare;
+  const generatorBusy =
+    client.generatorCpu.share / (client.generatorCpu.processes ?? 1) >= maxGeneratorCpuShare;
   if (trial.status === 'invalid' && (generatorBusy || dropped === 0)) {
     return { ...base, ...figures, verdict: 'invalid', limit: 'generator', why: trial.reason };
   }
