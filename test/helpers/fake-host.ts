@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { main } from '../../harness/cli/main.ts';
 import type { Host, HostSystem } from '../../harness/host/host.ts';
 import { nodeSystem } from '../../harness/host/node-host.ts';
 
@@ -54,4 +55,14 @@ export function fakeHost(
       for (const handler of handlers) handler('SIGINT');
     },
   };
+}
+
+/** Runs the CLI in-process on a {@link fakeHost} in `cwd`: its exit code and what it printed. */
+export async function runCli(
+  argv: readonly string[],
+  cwd: string,
+): Promise<{ code: number; out: string; err: string }> {
+  const host = fakeHost(argv, { cwd });
+  const code = await main(host);
+  return { code, out: host.out(), err: host.err() };
 }

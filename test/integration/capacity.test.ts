@@ -3,12 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { judgeProbe } from '../../harness/analysis/capacity-search.ts';
-import { main } from '../../harness/cli/main.ts';
 import { ExitCode } from '../../harness/errors.ts';
 import { runSummarySchema } from '../../harness/report/summary-schema.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
 import { stepIds } from '../../harness/tuning/step.ts';
-import { fakeHost } from '../helpers/fake-host.ts';
+import { runCli } from '../helpers/fake-host.ts';
 import { processesMatching } from '../helpers/target-trial.ts';
 
 let dir = '';
@@ -19,11 +18,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(argv: string[]) {
-  const host = fakeHost(argv, { cwd: dir });
-  const code = await main(host);
-  return { code, out: host.out(), err: host.err() };
-}
+const cli = (argv: string[]) => runCli(argv, dir);
 
 async function summaryOf(out: string) {
   const outcome = JSON.parse(out) as { runDir: string; report: string };

@@ -3,10 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../harness/cli/main.ts';
 import { ExitCode } from '../../harness/errors.ts';
 import { REPORT_CSP } from '../../harness/report/html.ts';
-import { fakeHost } from '../helpers/fake-host.ts';
+import { runCli } from '../helpers/fake-host.ts';
 import { plantRegression } from '../helpers/plant-regression.ts';
 
 // A real `pooltune tune` of the bundled target, and a copy of it with a regression planted in every
@@ -23,11 +22,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(argv: string[]) {
-  const host = fakeHost(argv, { cwd: dir });
-  const code = await main(host);
-  return { code, out: host.out(), err: host.err() };
-}
+const cli = (argv: string[]) => runCli(argv, dir);
 
 describe('pooltune compare', () => {
   it('flags a planted regression with exit 4 and writes a report overlaying both runs', async () => {

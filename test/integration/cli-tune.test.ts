@@ -4,11 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../harness/cli/main.ts';
 import { ExitCode } from '../../harness/errors.ts';
 import { runSummarySchema } from '../../harness/report/summary-schema.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
-import { fakeHost } from '../helpers/fake-host.ts';
+import { runCli } from '../helpers/fake-host.ts';
 import { interruptAtSecondTrial } from '../helpers/interrupt.ts';
 import { processesMatching } from '../helpers/target-trial.ts';
 
@@ -20,11 +19,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(argv: string[]) {
-  const host = fakeHost(argv, { cwd: dir });
-  const code = await main(host);
-  return { code, out: host.out(), err: host.err() };
-}
+const cli = (argv: string[]) => runCli(argv, dir);
 
 describe('pooltune tune --quick, end to end on the bundled target', () => {
   it('stops on SIGINT within 5 s keeping what it measured, resumes, runs the method on at least five pool sizes, writes the report and the CI outputs, compares with a baseline, then re-renders it from the saved results', async () => {

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { GenericContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../harness/cli/main.ts';
 import { createK6Driver } from '../../harness/drivers/k6.ts';
 import { k6ImageEnv } from '../../harness/drivers/k6-image.ts';
 import { ExitCode } from '../../harness/errors.ts';
@@ -14,7 +13,7 @@ import { isMeasured } from '../../harness/results/trial.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
 import { dockerEngine } from '../../harness/runtime/container-runtime.ts';
 import { httpPg } from '../../targets/http-pg/target.ts';
-import { fakeHost } from '../helpers/fake-host.ts';
+import { runCli } from '../helpers/fake-host.ts';
 import { fakeK6Scenario, fakeK6Script, writeFakeK6Inputs } from '../helpers/fake-k6.ts';
 import { startHttpServer } from '../helpers/http-server.ts';
 import { interruptAtSecondTrial } from '../helpers/interrupt.ts';
@@ -40,11 +39,7 @@ afterAll(async () => {
   if (dir !== '') await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(argv: string[]) {
-  const host = fakeHost(argv, { cwd: dir });
-  const code = await main(host);
-  return { code, out: host.out(), err: host.err() };
-}
+const cli = (argv: string[]) => runCli(argv, dir);
 
 /** A config file for the bundled http-pg target with its database limited to `cpus`. */
 async function httpPgConfig(name: string, dbCpus: number): Promise<string> {

@@ -5,7 +5,6 @@ import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../harness/cli/main.ts';
 import { parsePrometheusText, readCounter } from '../../harness/collect/prometheus.ts';
 import { targetSchema } from '../../harness/config/schema.ts';
 import { ExitCode, type PooltuneError } from '../../harness/errors.ts';
@@ -18,7 +17,7 @@ import { stepIds } from '../../harness/tuning/step.ts';
 import type { ClosedScenario } from '../../scenarios/scenario.ts';
 import { haproxy } from '../../targets/haproxy/target.ts';
 import { autocannonDriver } from '../helpers/drivers.ts';
-import { fakeHost } from '../helpers/fake-host.ts';
+import { runCli } from '../helpers/fake-host.ts';
 import { testRuntime } from '../helpers/system.ts';
 import { measuredTrial, startForTest } from '../helpers/target-trial.ts';
 
@@ -103,11 +102,7 @@ async function connectionsOpened(target: StartedTarget): Promise<number> {
   return readCounter(parsePrometheusText(body), 'haproxy_backend_connection_attempts_total') ?? Number.NaN;
 }
 
-async function cli(argv: string[]) {
-  const host = fakeHost(argv, { cwd: dir });
-  const code = await main(host);
-  return { code, out: host.out(), err: host.err() };
-}
+const cli = (argv: string[]) => runCli(argv, dir);
 
 /** HAProxy processes still running from a config file that no longer exists: a run that left one behind. */
 async function orphanedHaproxies(): Promise<string[]> {

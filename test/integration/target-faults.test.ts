@@ -2,10 +2,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../harness/cli/main.ts';
 import { ExitCode } from '../../harness/errors.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
-import { fakeHost } from '../helpers/fake-host.ts';
+import { runCli } from '../helpers/fake-host.ts';
 
 let dir = '';
 beforeAll(async () => {
@@ -15,11 +14,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(argv: string[]) {
-  const host = fakeHost(argv, { cwd: dir });
-  const code = await main(host);
-  return { code, out: host.out(), err: host.err() };
-}
+const cli = (argv: string[]) => runCli(argv, dir);
 
 /** A config whose one service crashes once, mid-trial, under the given crash policy. */
 async function crashOnceConfig(name: string, onCrash: object): Promise<string> {

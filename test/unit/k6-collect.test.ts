@@ -4,10 +4,9 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLatencyHistogram, encodeHistogram } from '../../harness/analysis/histogram.ts';
-import { main } from '../../harness/cli/main.ts';
 import { ExitCode } from '../../harness/errors.ts';
 import { readTrialLog } from '../../harness/results/trial-log.ts';
-import { fakeHost } from '../helpers/fake-host.ts';
+import { runCli } from '../helpers/fake-host.ts';
 import { type FakeK6Request, fakeK6Points, fakeK6Requests, writeFakeK6Inputs } from '../helpers/fake-k6.ts';
 
 let dir = '';
@@ -47,11 +46,7 @@ function runnerLog(instance: number, requests: readonly FakeK6Request[], withSum
   ].join('\n');
 }
 
-async function cli(argv: string[]) {
-  const host = fakeHost(argv, { cwd: dir });
-  const code = await main(host);
-  return { code, out: host.out(), err: host.err() };
-}
+const cli = (argv: string[]) => runCli(argv, dir);
 
 describe('pooltune k6 collect', () => {
   it('merges the runners into one run that pooltune report and compare read', async () => {
