@@ -81,13 +81,14 @@ export async function main(processHost: Host): Promise<number> {
       );
     }
     if (argv.includes('--help') || argv.includes('-h') || sub === undefined) {
+      const target = sub === undefined ? undefined : helpTarget(sub as unknown as CommandDef, argv);
+      // citty names only the command itself on its usage line ("USAGE manifest [OPTIONS]", coloured
+      // or not): the line gets the words that lead to it ("pooltune k6 manifest").
+      const lead = target === undefined ? '' : `pooltune ${target === sub ? '' : `${name} `}`;
       const usage =
-        sub === undefined
+        target === undefined
           ? await renderUsage(root)
-          : (await renderUsage(helpTarget(sub as unknown as CommandDef, argv))).replace(
-              /\b(Usage: `?)/,
-              '$1pooltune ',
-            );
+          : (await renderUsage(target)).replace(USAGE_LINE, `$1${lead}`);
       host.stdout.write(`${usage}\n\n${exitCodeHelp}\n`);
       return name === undefined && argv.length > 0 && !argv.includes('--help') && !argv.includes('-h')
         ? ExitCode.usage
@@ -99,6 +100,10 @@ export async function main(processHost: Host): Promise<number> {
     return reportError(host, error);
   }
 }
+
+/** The start of citty's usage line, up to the command's name, with any colour codes around "USAGE". */
+const ANSI = `${String.fromCharCode(27)}\\[[0-9;]*m`;
+const USAGE_LINE = new RegExp(`(USAGE(?:${ANSI})*\\s+(?:${ANSI})*)`);
 
 /** The command `--help` is about: `sub`, or its subcommand named next in argv (`k6 manifest --help`). */
 function helpTarget(sub: CommandDef, argv: readonly string[]): CommandDef {

@@ -39,6 +39,15 @@ describe('pooltune CLI (in-process)', () => {
     expect(tune.out).toContain('--set');
   });
 
+  it("names the whole command on a command's usage line (pooltune capacity, pooltune k6 manifest)", async () => {
+    const strip = (text: string) =>
+      text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
+    expect(strip((await cli(['capacity', '--help'])).out)).toMatch(/USAGE\s+pooltune capacity \[OPTIONS\]/);
+    expect(strip((await cli(['k6', 'manifest', '--help'])).out)).toMatch(
+      /USAGE\s+pooltune k6 manifest \[OPTIONS\]/,
+    );
+  });
+
   it('prints its version', async () => {
     const { code, out } = await cli(['--version']);
     expect(code).toBe(0);
