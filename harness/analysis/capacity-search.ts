@@ -19,16 +19,19 @@ export interface CapacityRules {
   readonly maxRate: number;
   /** Bisection stops when (lowest failing − highest holding) / lowest failing is at most this. */
   readonly resolution: number;
-  /** Probes (validations included) the search may run per setting. */
+  /** Short probes the search may run per setting; after them it validates what it has. */
   readonly maxProbes: number;
+  /** Longer trials (validations) it may run per setting. */
+  readonly maxLongProbes: number;
   readonly slo: { readonly p99Ms: number; readonly errorRate: number };
 }
 
-/** The defaults: doubling, 2%, at most 20 probes per setting. */
+/** The defaults: doubling, 2%, at most 16 short probes and 5 longer trials per setting. */
 export const defaultCapacityRules = {
   factor: 2,
   resolution: 0.02,
-  maxProbes: 20,
+  maxProbes: 16,
+  maxLongProbes: 5,
 } as const;
 
 /** The search's next move: a probe at a rate (a validation is held longer), or the end and why. */
@@ -193,11 +196,20 @@ export function nextCapacityMove(probes: readonly CapacityProbe[], rules: Capaci
       why: `${rateText(low ?? 0)} held for the longer trial and ${high === undefined ? 'the ceiling' : rateText(high)} did not`,
     };
   }
-  if (probes.length >= rules.maxProbes) {
+  const longProbes = probes.filter((p) => p.validation).length;
+  if (long && longProbes >= rules.maxLongProbes) {
     return {
       kind: 'done',
-      stoppedBy: long ? 'validation-failed' : 'budget',
-      why: `${probes.length} probes spent with the bracket at ${low === undefined ? '?' : rateText(low)}–${high === undefined ? '?' : rateText(high)}${long ? ', after a longer trial failed where short probes held' : ''}`,
+      stoppedBy: 'validation-failed',
+      why: `${longProbes} longer trials spent with the bracket at ${low === undefined ? '?' : rateText(low)}–${high === undefined ? '?' : rateText(high)}, after a longer trial failed where short probes held`,
+    };
+  }
+  const shortSpent = probes.length - longProbes >= rules.maxProbes;
+  if (!long && shortSpent && high === undefined) {
+    return {
+      kind: 'done',
+      stoppedBy: 'budget',
+      why: `${rules.maxProbes} probes spent and ${rateText(low ?? 0)} still held`,
     };
   }
   if (long) {
@@ -220,13 +232,24 @@ export function nextCapacityMove(probes: readonly CapacityProbe[], rules: Capaci
         why: `${rateText(low ?? 0)}, the ceiling tuning.capacity.maxRate, held: the capacity is at least that`,
       };
     }
-    return { kind: 'probe', rate: Math.min((low ?? 0) * rules.factor, rules.maxRate), validation: false };
+    // Once a failure was seen (a stall that a second probe overturned), the capacity is nearer: smaller steps.
+    const factor = probes.some((p) => p.verdict === 'fail') ? Math.sqrt(rules.factor) : rules.factor;
+    return {
+      kind: 'probe',
+      rate: Math.min(Math.round((low ?? 0) * factor), rules.maxRate),
+      validation: false,
+    };
   }
-  if (!narrow) return { kind: 'probe', rate: Math.round(((low ?? 0) + high) / 2), validation: false };
+  // Out of short probes: validate what the bracket has rather than stop without an answer.
+  if (!narrow && !shortSpent) {
+    return { kind: 'probe', rate: Math.round(((low ?? 0) + high) / 2), validation: false };
+  }
   // Converged against one failure: on a shared machine one stall fails a probe, and every rate below
   // it then holds, so the failure that bounds the answer is probed once more before it is believed.
   const atTop = probes.filter((p) => p.rate === high && !p.validation);
-  if (highVerdict === 'fail' && atTop.length === 1) return { kind: 'probe', rate: high, validation: false };
+  if (highVerdict === 'fail' && atTop.length === 1 && !shortSpent) {
+    return { kind: 'probe', rate: high, validation: false };
+  }
   if (highVerdict === 'invalid') {
     return {
       kind: 'done',
@@ -276,7 +299,9 @@ export function describeCapacity(result: CapacityResult): string {
       ? `below ${rateText(result.probes[0]?.rate ?? 0)}`
       : result.stoppedBy === 'generator-limited'
         ? 'not found: the load generator was the limit first'
-        : 'not found';
+        : result.stoppedBy === 'validation-failed' && result.bracket.high !== null
+          ? `below ${rateText(result.bracket.high)} (longer trials failed down to there)`
+          : 'not found';
   }
   const figure = rateText(result.capacity);
   switch (result.stoppedBy) {

@@ -72,7 +72,7 @@ describe('the capacity search (pure)', () => {
       // Exponential then bisection: a handful of probes, far fewer than a 2% linear sweep would take.
       const linear = Math.ceil((capacity - rules.start) / (rules.resolution * capacity)) + 1;
       expect(probes.length).toBeLessThan(linear);
-      expect(probes.length).toBeLessThanOrEqual(rules.maxProbes);
+      expect(probes.length).toBeLessThanOrEqual(rules.maxProbes + rules.maxLongProbes);
     }
   });
 
@@ -131,6 +131,18 @@ describe('the capacity search (pure)', () => {
     expect(result.capacity as number).toBeLessThanOrEqual(4_000);
   });
 
+  it('validates what it has when its short probes run out, and says so when longer trials fail', () => {
+    // Short probes hold up to 4,800 and fail above after one overturned stall; longer trials fail from 4,500.
+    const holds: Holds = (rate, validation) => (rate <= (validation ? 4_400 : 4_800) ? 'pass' : 'fail');
+    const { result, probes } = search(holds, { ...rules, maxProbes: 6 });
+    expect(probes.filter((p) => !p.validation).length).toBeLessThanOrEqual(6);
+    expect(probes.some((p) => p.validation)).toBe(true);
+    expect(result.capacity === null || (result.capacity as number) <= 4_400).toBe(true);
+    const failing = search(() => 'pass', { ...rules, maxProbes: 3 });
+    expect(failing.done.stoppedBy).toBe('budget');
+    expect(failing.result.capacity).toBe(1_200);
+  });
+
   it('stops at tuning.capacity.maxRate when everything holds', () => {
     const { done, result } = search(() => 'pass', { ...rules, maxRate: 5_000 });
     expect(done.stoppedBy).toBe('max-rate');
@@ -140,7 +152,7 @@ describe('the capacity search (pure)', () => {
   it('stops within its budget on a target that holds at random', () => {
     const random = seededRandom(3);
     const { probes, done } = search(() => (random() < 0.5 ? 'pass' : 'fail'));
-    expect(probes.length).toBeLessThanOrEqual(rules.maxProbes);
+    expect(probes.length).toBeLessThanOrEqual(rules.maxProbes + rules.maxLongProbes);
     expect(done.kind).toBe('done');
   });
 });
