@@ -39,8 +39,11 @@ export type CapacityMove =
   | { readonly kind: 'probe'; readonly rate: number; readonly validation: boolean }
   | { readonly kind: 'done'; readonly stoppedBy: CapacityStop; readonly why: string };
 
+/** `2,900`: a rate rounded, thousands grouped. */
+const grouped = (rate: number): string => Math.round(rate).toLocaleString('en-US');
+
 /** `2,900 req/s` */
-export const rateText = (rate: number): string => `${Math.round(rate).toLocaleString('en-US')} req/s`;
+export const rateText = (rate: number): string => `${grouped(rate)} req/s`;
 
 /**
  * One probe's verdict from its trial (pure). The target held when p99 and the error rate are within
@@ -82,43 +85,34 @@ export function judgeProbe(
   const dropped = client.droppedStarts ?? 0;
   const generatorBusy =
     client.generatorCpu.share / (client.generatorCpu.processes ?? 1) >= maxGeneratorCpuShare;
+  const judged = (
+    verdict: CapacityProbe['verdict'],
+    limit: CapacityProbe['limit'],
+    why: string,
+  ): CapacityProbe => ({ ...base, ...figures, verdict, limit, why });
   if (trial.status === 'invalid' && (generatorBusy || dropped === 0)) {
-    return { ...base, ...figures, verdict: 'invalid', limit: 'generator', why: trial.reason };
+    return judged('invalid', 'generator', trial.reason);
   }
   if (figures.p99Ms > slo.p99Ms) {
-    return {
-      ...base,
-      ...figures,
-      verdict: 'fail',
-      limit: 'p99',
-      why: `p99 ${figures.p99Ms.toFixed(1)} ms > ${slo.p99Ms} ms`,
-    };
+    return judged('fail', 'p99', `p99 ${figures.p99Ms.toFixed(1)} ms > ${slo.p99Ms} ms`);
   }
   if (figures.errorRate > slo.errorRate) {
-    return {
-      ...base,
-      ...figures,
-      verdict: 'fail',
-      limit: 'errors',
-      why: `error rate ${(figures.errorRate * 100).toFixed(2)}% > ${(slo.errorRate * 100).toFixed(2)}%`,
-    };
+    const rates = `${(figures.errorRate * 100).toFixed(2)}% > ${(slo.errorRate * 100).toFixed(2)}%`;
+    return judged('fail', 'errors', `error rate ${rates}`);
   }
   if (sustained < minAchievedRatio) {
-    return {
-      ...base,
-      ...figures,
-      verdict: 'fail',
-      limit: 'sustained',
-      why: `completed ${rateText(client.throughput)} of ${rateText(offered)} offered (${(sustained * 100).toFixed(1)}% < ${minAchievedRatio * 100}%)${dropped > 0 ? `, ${dropped} starts dropped with the in-flight cap reached` : ''}`,
-    };
+    const drops = dropped > 0 ? `, ${dropped} starts dropped with the in-flight cap reached` : '';
+    return judged(
+      'fail',
+      'sustained',
+      `completed ${rateText(client.throughput)} of ${rateText(offered)} offered (${(sustained * 100).toFixed(1)}% < ${minAchievedRatio * 100}%)${drops}`,
+    );
   }
-  return {
-    ...base,
-    ...figures,
-    verdict: 'pass',
-    limit: null,
-    why: `p99 ${figures.p99Ms.toFixed(1)} ms, ${(sustained * 100).toFixed(1)}% of the offered rate completed`,
-  };
+  return judged(
+    'pass',
+    null,
+    `p99 ${figures.p99Ms.toFixed(1)} ms, ${(sustained * 100).toFixed(1)}% of the offered rate completed`,
+  );
 }
 
 /**
@@ -127,10 +121,14 @@ export function judgeProbe(
  * trial failed where short ones held, only the longer trials decide.
  */
 export function decidingProbes(probes: readonly CapacityProbe[]): readonly CapacityProbe[] {
-  const longOnly = probes.some((p) => p.validation && p.verdict !== 'pass');
-  const kept = longOnly ? probes.filter((p) => p.validation) : probes;
+  const kept = longerTrialFailed(probes) ? probes.filter((p) => p.validation) : probes;
   // A rate probed again (a failure being confirmed) counts by its latest probe.
   return kept.filter((p, i) => !kept.slice(i + 1).some((later) => later.rate === p.rate));
+}
+
+/** True once a longer trial (a validation) did not hold: from then on only longer trials decide. */
+function longerTrialFailed(probes: readonly CapacityProbe[]): boolean {
+  return probes.some((p) => p.validation && p.verdict !== 'pass');
 }
 
 /** The bracket the probes set: the highest rate that held below the lowest that did not. */
@@ -171,7 +169,7 @@ export function nextCapacityMove(probes: readonly CapacityProbe[], rules: Capaci
     return { kind: 'probe', rate: Math.min(rules.start, rules.maxRate), validation: false };
   }
   const deciding = decidingProbes(probes);
-  const long = probes.some((p) => p.validation && p.verdict !== 'pass');
+  const long = longerTrialFailed(probes);
   const { low, high, highVerdict } = capacityBracket(deciding);
   if (low === undefined && !long) {
     if (first.verdict === 'invalid') {
@@ -307,8 +305,8 @@ export function describeCapacity(result: CapacityResult): string {
   switch (result.stoppedBy) {
     case 'converged':
       return result.interval === null
-        ? `${figure} (bracket ${rateText(result.capacity)}–${rateText(result.bracket.high ?? result.capacity)})`
-        : `${figure} (95% CI ${Math.round(result.interval.low).toLocaleString('en-US')}–${Math.round(result.interval.high).toLocaleString('en-US')})`;
+        ? `${figure} (bracket ${figure}–${rateText(result.bracket.high ?? result.capacity)})`
+        : `${figure} (95% CI ${grouped(result.interval.low)}–${grouped(result.interval.high)})`;
     case 'generator-limited':
       return `at least ${figure} (the load generator was the limit above it)`;
     case 'max-rate':
@@ -341,4 +339,23 @@ export function capacitySentence(outcome: CapacityOutcome): string {
  */
 export function generatorLimited(outcome: CapacityOutcome): boolean {
   return outcome.results.some((r) => r.stoppedBy === 'generator-limited');
+}
+
+/** What the report says when the load generator saturated before the target did. */
+export const GENERATOR_LIMITED_HINT =
+  'The load generator saturated before the target did: this machine cannot find the capacity. Offer the load from several k6 processes (driver: k6, k6.instances: N) or from several machines with k6-operator (pooltune k6 manifest); see docs/k6-distributed.md.';
+
+/** Step 8's outcome from each setting's result, with the rules they were searched by. */
+export function capacityOutcome(
+  rules: CapacityRules,
+  noiseCv: number | null,
+  results: readonly CapacityResult[],
+): CapacityOutcome {
+  return {
+    slo: { p99Ms: rules.slo.p99Ms, errorRate: rules.slo.errorRate },
+    minSustained: minAchievedRatio,
+    resolution: rules.resolution,
+    noiseCv,
+    results: [...results],
+  };
 }

@@ -29,10 +29,10 @@ async function execute(
   rawArgs: string[],
   args: Record<string, unknown>,
   version: string,
-  kind: 'tune' | 'run' | 'capacity',
+  kind: MeasuringKind,
   masker: SecretMasker,
 ): Promise<CommandResult> {
-  checkFlags(rawArgs, kind === 'tune' ? tuneArgs : runArgs);
+  checkFlags(rawArgs, measuringCommands[kind].args);
   const resume =
     typeof args.resume === 'string' && args.resume !== ''
       ? await prepareResume(path.resolve(host.cwd, args.resume))
@@ -183,48 +183,37 @@ function resumeOverrides(args: Readonly<Record<string, unknown>>, flags: ConfigF
   return maxDuration === undefined ? {} : { maxDuration };
 }
 
+/** The commands that start a target and measure it, with their flags and what `--help` says. */
+const measuringCommands = {
+  tune: { args: tuneArgs, description: 'Sweep the pool size against a target and write an HTML report' },
+  run: { args: runArgs, description: 'Run one trial with the given knob values (--set knob=value)' },
+  capacity: {
+    args: runArgs,
+    description:
+      'Find the highest arrival rate the given knob values (--set knob=value) sustain under the SLO',
+  },
+} as const;
+
+type MeasuringKind = keyof typeof measuringCommands;
+
+/** The citty command of one measuring command, run through {@link execute}. */
+function measuringCommand(kind: MeasuringKind) {
+  return (
+    host: Host,
+    version: string,
+    result: (r: CommandResult) => void,
+    masker: SecretMasker = new SecretMasker(),
+  ) =>
+    defineCommand({
+      meta: { name: kind, description: measuringCommands[kind].description },
+      args: measuringCommands[kind].args,
+      run: async ({ rawArgs, args }) => result(await execute(host, rawArgs, args, version, kind, masker)),
+    });
+}
+
 /** `pooltune tune`: sweep the pool size on a target and write the report. */
-export function tuneCommand(
-  host: Host,
-  version: string,
-  result: (r: CommandResult) => void,
-  masker: SecretMasker = new SecretMasker(),
-) {
-  return defineCommand({
-    meta: { name: 'tune', description: 'Sweep the pool size against a target and write an HTML report' },
-    args: tuneArgs,
-    run: async ({ rawArgs, args }) => result(await execute(host, rawArgs, args, version, 'tune', masker)),
-  });
-}
-
+export const tuneCommand = measuringCommand('tune');
 /** `pooltune run`: one trial with the given knob values. */
-export function runCommand(
-  host: Host,
-  version: string,
-  result: (r: CommandResult) => void,
-  masker: SecretMasker = new SecretMasker(),
-) {
-  return defineCommand({
-    meta: { name: 'run', description: 'Run one trial with the given knob values (--set knob=value)' },
-    args: runArgs,
-    run: async ({ rawArgs, args }) => result(await execute(host, rawArgs, args, version, 'run', masker)),
-  });
-}
-
+export const runCommand = measuringCommand('run');
 /** `pooltune capacity`: the capacity search alone at the given knob values. */
-export function capacityCommand(
-  host: Host,
-  version: string,
-  result: (r: CommandResult) => void,
-  masker: SecretMasker = new SecretMasker(),
-) {
-  return defineCommand({
-    meta: {
-      name: 'capacity',
-      description:
-        'Find the highest arrival rate the given knob values (--set knob=value) sustain under the SLO',
-    },
-    args: runArgs,
-    run: async ({ rawArgs, args }) => result(await execute(host, rawArgs, args, version, 'capacity', masker)),
-  });
-}
+export const capacityCommand = measuringCommand('capacity');

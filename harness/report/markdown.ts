@@ -1,6 +1,7 @@
+import { GENERATOR_LIMITED_HINT } from '../analysis/capacity-search.ts';
 import { formatFixed, formatMs } from './format.ts';
 import { checkFigures } from './junit.ts';
-import { GENERATOR_LIMITED_HINT, sizingLines } from './outcome-view.ts';
+import { sizingLines } from './outcome-view.ts';
 import type { CheckStatus, Recommendation, RunSummary } from './summary-schema.ts';
 
 /** Options of {@link renderSummaryMarkdown}. */

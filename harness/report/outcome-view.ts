@@ -1,3 +1,4 @@
+import { GENERATOR_LIMITED_HINT } from '../analysis/capacity-search.ts';
 import type { KnobValue, TrialResult } from '../results/trial.ts';
 import { isMeasured } from '../results/trial.ts';
 import type { CheckStatus, Recommendation, RunSummary } from './summary-schema.ts';
@@ -138,10 +139,6 @@ export function buildOutcomeView(summary: RunSummary, trials: readonly TrialResu
     rawFiles: RAW_FILES,
   };
 }
-
-/** What the report says when the load generator saturated before the target did. */
-export const GENERATOR_LIMITED_HINT =
-  'The load generator saturated before the target did: this machine cannot find the capacity. Offer the load from several k6 processes (driver: k6, k6.instances: N) or from several machines with k6-operator (pooltune k6 manifest); see docs/k6-distributed.md.';
 
 function verdictSentence(summary: RunSummary): string {
   const code = `exit code ${summary.exitCode}`;

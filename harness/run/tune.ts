@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type Scenario, scaleScenario } from '../../scenarios/scenario.ts';
-import { minAchievedRatio } from '../analysis/tagging.ts';
+import { capacityOutcome } from '../analysis/capacity-search.ts';
 import { readOpenFilesLimit } from '../collect/proc-stats.ts';
 import { durationValueMs } from '../config/duration.ts';
 import type { Plan } from '../config/plan.ts';
@@ -35,7 +35,7 @@ import type { StartedTarget } from '../runtime/service.ts';
 import { calibrate, calibrationTrials } from '../tuning/calibrate.ts';
 import { capacityReport, capacityRules, expectedCapacityTrials, findCapacity } from '../tuning/capacity.ts';
 import { expectedTrialsPerPool, runMethod } from '../tuning/method.ts';
-import type { CapacityOutcome, MethodOutcome } from '../tuning/outcome.ts';
+import type { MethodOutcome } from '../tuning/outcome.ts';
 import type { Progress } from '../tuning/progress.ts';
 import { Session } from '../tuning/session.ts';
 
@@ -137,13 +137,7 @@ export function capacity(
       const calibration = await calibrate(session, plan.knobs);
       const result = await findCapacity(session, plan.knobs, 'given', calibration.noise.cv);
       const rules = capacityRules(plan);
-      const outcome: CapacityOutcome = {
-        slo: { p99Ms: rules.slo.p99Ms, errorRate: rules.slo.errorRate },
-        minSustained: minAchievedRatio,
-        resolution: rules.resolution,
-        noiseCv: calibration.noise.cv,
-        results: [result],
-      };
+      const outcome = capacityOutcome(rules, calibration.noise.cv, [result]);
       return {
         steps: [calibration.report, capacityReport(outcome, rules)],
         recommendations: [],

@@ -1,15 +1,16 @@
 import {
   type CapacityRules,
+  capacityOutcome,
   capacityResult,
   capacitySentence,
   defaultCapacityRules,
+  GENERATOR_LIMITED_HINT,
   generatorLimited,
   judgeProbe,
   labelText,
   nextCapacityMove,
   rateText,
 } from '../analysis/capacity-search.ts';
-import { minAchievedRatio } from '../analysis/tagging.ts';
 import { capacitySettings } from '../config/plan.ts';
 import type { KnobValues, TrialResult } from '../results/trial.ts';
 import type { CapacityOutcome, CapacityProbe, CapacityResult } from './outcome.ts';
@@ -109,7 +110,7 @@ export function capacityReport(outcome: CapacityOutcome, rules: CapacityRules): 
           `${result.label}: ${rateText(p.rate)}${p.validation ? ' (held longer)' : ''}: ${p.verdict}: ${p.why} (${p.trial})`,
       ),
     ),
-    decided: `${capacitySentence(outcome)}${generatorLimited(outcome) ? '. The load generator saturated before the target did: this machine cannot find the capacity; run the load from several k6 instances (k6.instances) or k6-operator' : ''}`,
+    decided: `${capacitySentence(outcome)}${generatorLimited(outcome) ? `. ${GENERATOR_LIMITED_HINT}` : ''}`,
     trials: outcome.results.flatMap((r) => r.probes.flatMap((p) => p.trials)),
   };
 }
@@ -130,13 +131,7 @@ export async function capacityStep(
     await findCapacity(session, recommended, 'recommended', noiseCv, same ? 0 : expectedCapacityTrials),
   ];
   if (!same && !session.aborted) results.push(await findCapacity(session, starting, 'starting', noiseCv));
-  const outcome: CapacityOutcome = {
-    slo: { p99Ms: rules.slo.p99Ms, errorRate: rules.slo.errorRate },
-    minSustained: minAchievedRatio,
-    resolution: rules.resolution,
-    noiseCv,
-    results,
-  };
+  const outcome = capacityOutcome(rules, noiseCv, results);
   return { outcome, report: capacityReport(outcome, rules) };
 }
 
