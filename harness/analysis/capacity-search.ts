@@ -24,6 +24,11 @@ export interface CapacityRules {
   /** Longer trials (validations) it may run per setting. */
   readonly maxLongProbes: number;
   readonly slo: { readonly p99Ms: number; readonly errorRate: number };
+  /**
+   * A capacity found at similar settings (step 8's first setting, for the second): the search then
+   * runs longer trials only, from there (see {@link nextHintedMove}).
+   */
+  readonly hint?: number;
 }
 
 /** The defaults: doubling, 2%, at most 16 short probes and 5 longer trials per setting. */
@@ -164,6 +169,7 @@ export function capacityBracket(probes: readonly CapacityProbe[]): {
  * probe.
  */
 export function nextCapacityMove(probes: readonly CapacityProbe[], rules: CapacityRules): CapacityMove {
+  if (rules.hint !== undefined) return nextHintedMove(probes, rules, rules.hint);
   const first = probes[0];
   if (first === undefined) {
     return { kind: 'probe', rate: Math.min(rules.start, rules.maxRate), validation: false };
@@ -259,6 +265,90 @@ export function nextCapacityMove(probes: readonly CapacityProbe[], rules: Capaci
 }
 
 /**
+ * Longer trials a hinted search may run: twice an unhinted one's, since it runs no short probes. Near
+ * the hint it takes about four; a capacity half the hint's takes about nine.
+ */
+export const hintedLongProbes = (rules: Pick<CapacityRules, 'maxLongProbes'>): number =>
+  2 * rules.maxLongProbes;
+
+/**
+ * The next move of a hinted search (pure): the setting is close to one whose capacity is known, so
+ * short probes would only climb again to where the longer trials decide anyway. Longer trials only:
+ * the hint first; then away from it, up while they hold and down while they fail, by 4 × `resolution`
+ * and twice as far each step (8%, 16%, 32% …); then bisection until the bracket is within
+ * `resolution`. The answer is a rate a longer trial held, below one a longer trial failed.
+ */
+export function nextHintedMove(
+  probes: readonly CapacityProbe[],
+  rules: CapacityRules,
+  hint: number,
+): CapacityMove {
+  const { low, high, highVerdict } = capacityBracket(decidingProbes(probes));
+  const budget = hintedLongProbes(rules);
+  const spent = probes.length >= budget;
+  const range = `${low === undefined ? '?' : rateText(low)}–${high === undefined ? '?' : rateText(high)}`;
+  if (probes.length === 0)
+    return { kind: 'probe', rate: Math.round(Math.min(hint, rules.maxRate)), validation: true };
+  if (low !== undefined && high !== undefined) {
+    if (highVerdict === 'invalid') {
+      return {
+        kind: 'done',
+        stoppedBy: 'generator-limited',
+        why: `the load generator was the limit at ${rateText(high)} while the target still held ${rateText(low)}`,
+      };
+    }
+    if ((high - low) / high <= rules.resolution) {
+      return {
+        kind: 'done',
+        stoppedBy: 'converged',
+        why: `${rateText(low)} held for the longer trial and ${rateText(high)} did not`,
+      };
+    }
+    if (spent)
+      return {
+        kind: 'done',
+        stoppedBy: 'budget',
+        why: `${budget} longer trials spent with the bracket at ${range}`,
+      };
+    return { kind: 'probe', rate: Math.round((low + high) / 2), validation: true };
+  }
+  if (spent)
+    return {
+      kind: 'done',
+      stoppedBy: 'budget',
+      why: `${budget} longer trials spent with the bracket at ${range}`,
+    };
+  const step = 4 * rules.resolution * 2 ** (probes.length - 1);
+  if (low === undefined) {
+    const top = high ?? hint;
+    if (highVerdict === 'invalid') {
+      return {
+        kind: 'done',
+        stoppedBy: 'generator-limited',
+        why: `the load generator was the limit already at ${rateText(top)}`,
+      };
+    }
+    const next = top * Math.max(0, 1 - step);
+    if (next < rules.start) {
+      return {
+        kind: 'done',
+        stoppedBy: 'validation-failed',
+        why: `longer trials failed down to ${rateText(top)}, below which the search does not go (the steady rate)`,
+      };
+    }
+    return { kind: 'probe', rate: Math.round(next), validation: true };
+  }
+  if (low >= rules.maxRate) {
+    return {
+      kind: 'done',
+      stoppedBy: 'max-rate',
+      why: `${rateText(low)}, the ceiling tuning.capacity.maxRate, held: the capacity is at least that`,
+    };
+  }
+  return { kind: 'probe', rate: Math.round(Math.min(low * (1 + step), rules.maxRate)), validation: true };
+}
+
+/**
  * The capacity the probes found (pure). The interval is the bracket widened by the machine's
  * run-to-run noise at 95% (±1.96 × the calibration's CV), the noise a repeated search on the same
  * machine would meet. Only a converged search with a measured noise has one.
@@ -312,7 +402,9 @@ export function describeCapacity(result: CapacityResult): string {
     case 'max-rate':
       return `at least ${figure} (tuning.capacity.maxRate)`;
     default:
-      return `about ${figure}, not validated (${result.stoppedBy})`;
+      return result.validated && result.bracket.high !== null
+        ? `${figure} held for the longer trial, ${rateText(result.bracket.high)} did not (bracket not narrowed: ${result.stoppedBy})`
+        : `about ${figure}, not validated (${result.stoppedBy})`;
   }
 }
 

@@ -45,7 +45,11 @@ export interface SizeEvidence {
   readonly equivalence: Equivalence | null;
   /** True for the size with the highest mean. */
   readonly best: boolean;
-  /** On the plateau: the best, or shown equivalent to it within the margin. */
+  /**
+   * On the plateau: the best, or shown equivalent to it within the margin with a mean at least
+   * 1 − the configured margin of the best's (a margin widened for noise admits a size about 10% down
+   * as equivalent; its mean still has to be within `tuning.minGain`).
+   */
   readonly onPlateau: boolean;
 }
 
@@ -119,7 +123,8 @@ export function flagOutliers<S extends SizeRuns>(
  * says so. Slow drift of the machine is taken out of the runs first ({@link removeDrift}), so a size
  * measured only while the machine was quiet does not look better for it. A size the test cannot
  * decide is not on the plateau (it has not been shown to give the same throughput) and is listed as
- * undecided, which is where more repetitions pay. Undefined when no size has a completed repetition.
+ * undecided, which is where more repetitions pay. A size shown equivalent only within the widened
+ * margin must also have a mean within the configured margin of the best's to be on the plateau. Undefined when no size has a completed repetition.
  */
 export function analysePlateau(sizes: readonly SizeRuns[], rules: PlateauRules): PlateauAnalysis | undefined {
   const present = sizes.filter((size) => size.runs.length > 0);
@@ -157,7 +162,7 @@ export function analysePlateau(sizes: readonly SizeRuns[], rules: PlateauRules):
         halfWidth: Number.isFinite(spread) ? spread / Math.sqrt(size.values.length) : null,
         equivalence: test ?? null,
         best: isBest,
-        onPlateau: isBest || test?.verdict === 'equivalent',
+        onPlateau: isBest || (test?.verdict === 'equivalent' && test.ratio >= 1 - rules.margin),
       };
     })
     .sort((a, b) => a.n - b.n);

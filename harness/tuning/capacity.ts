@@ -21,18 +21,23 @@ import { capacityFor } from './step-scenarios.ts';
 // Step 8: the highest open-model arrival rate a setting sustains under the SLO. The decisions are pure
 // (harness/analysis/capacity-search.ts); this is the part that runs the probes.
 
-/** The rules of a run's capacity search: from the steady rate up to `tuning.capacity.maxRate`. */
-export function capacityRules(plan: MethodSession['plan']): CapacityRules {
+/**
+ * The rules of a run's capacity search: from the steady rate up to `tuning.capacity.maxRate`, or with
+ * longer trials only from `hint`, a capacity found at similar settings.
+ */
+export function capacityRules(plan: MethodSession['plan'], hint?: number): CapacityRules {
   return {
     ...defaultCapacityRules,
     start: plan.config.tuning.steadyRate,
     maxRate: capacitySettings(plan.config).maxRate,
     slo: plan.config.tuning.slo,
+    ...(hint === undefined ? {} : { hint }),
   };
 }
 
-/** About how many trials one setting's search takes: for the progress count only. */
+/** About how many trials one setting's search takes, and a hinted one: for the progress count only. */
 export const expectedCapacityTrials = 12;
+export const expectedHintedTrials = 4;
 
 /** Runs the capacity search at `knobs` until it stops; every probe is a trial of step 8. */
 export async function findCapacity(
@@ -41,8 +46,10 @@ export async function findCapacity(
   label: CapacityResult['label'],
   noiseCv: number | null,
   laterTrials = 0,
+  hint?: number,
 ): Promise<CapacityResult> {
-  const rules = capacityRules(session.plan);
+  const rules = capacityRules(session.plan, hint);
+  const expected = hint === undefined ? expectedCapacityTrials : expectedHintedTrials;
   const probes: CapacityProbe[] = [];
   for (;;) {
     const move = nextCapacityMove(probes, rules);
@@ -50,7 +57,7 @@ export async function findCapacity(
     if (session.aborted) {
       return capacityResult(label, knobs, probes, { stoppedBy: 'aborted', why: 'interrupted' }, noiseCv);
     }
-    session.expect(Math.max(1, expectedCapacityTrials - probes.length) + laterTrials);
+    session.expect(Math.max(1, expected - probes.length) + laterTrials);
     const probe = await runProbe(session, knobs, move, rules);
     if (probe === undefined) {
       return capacityResult(label, knobs, probes, { stoppedBy: 'aborted', why: 'interrupted' }, noiseCv);
@@ -103,7 +110,7 @@ export function capacityReport(outcome: CapacityOutcome, rules: CapacityRules): 
     step: 8,
     id: stepIds.capacity,
     title: 'Find the capacity under the SLO',
-    tried: `open-model probes from ${rateText(rules.start)}, ×${rules.factor} until one fails, then bisection until the bracket is within ${rules.resolution * 100}%, then a longer trial at the answer; at ${outcome.results.map((r) => labelText[r.label]).join(' and ')}`,
+    tried: `open-model probes from ${rateText(rules.start)}, ×${rules.factor} until one fails, then bisection until the bracket is within ${rules.resolution * 100}%, then a longer trial at the answer; at ${outcome.results.map((r) => labelText[r.label]).join(' and ')}${outcome.results.length > 1 ? `; the second with longer trials only, from the first one's capacity (±${4 * rules.resolution * 100}%, twice as far each step, then bisection)` : ''}`,
     saw: outcome.results.flatMap((result) =>
       result.probes.map(
         (p) =>
@@ -127,10 +134,19 @@ export async function capacityStep(
 ): Promise<{ outcome: CapacityOutcome; report: StepReport }> {
   const rules = capacityRules(session.plan);
   const same = JSON.stringify(sorted(recommended)) === JSON.stringify(sorted(starting));
-  const results = [
-    await findCapacity(session, recommended, 'recommended', noiseCv, same ? 0 : expectedCapacityTrials),
-  ];
-  if (!same && !session.aborted) results.push(await findCapacity(session, starting, 'starting', noiseCv));
+  const first = await findCapacity(
+    session,
+    recommended,
+    'recommended',
+    noiseCv,
+    same ? 0 : expectedHintedTrials,
+  );
+  const results = [first];
+  // The starting settings differ in a knob or two: their capacity is near, so the search starts there.
+  const hint = first.stoppedBy === 'converged' && first.capacity !== null ? first.capacity : undefined;
+  if (!same && !session.aborted) {
+    results.push(await findCapacity(session, starting, 'starting', noiseCv, 0, hint));
+  }
   const outcome = capacityOutcome(rules, noiseCv, results);
   return { outcome, report: capacityReport(outcome, rules) };
 }

@@ -341,7 +341,7 @@ function sizeLine(knob: string, size: SizeAnalysis['sizes'][number], stats: Poin
     ? 'the best'
     : size.equivalence === null
       ? 'not tested'
-      : `${size.equivalence.verdict} (${size.equivalence.low.toFixed(2)}–${size.equivalence.high.toFixed(2)} of the best)`;
+      : `${size.equivalence.verdict} (${size.equivalence.low.toFixed(2)}–${size.equivalence.high.toFixed(2)} of the best)${size.equivalence.verdict === 'equivalent' && !size.onPlateau ? `, but its mean is ${size.equivalence.ratio.toFixed(2)} of the best's: off the plateau` : ''}`;
   const waiting = stats?.waitingMean === undefined ? '' : `, waiting ${stats.waitingMean.toFixed(1)}`;
   const cpu = stats?.targetCpuShare === undefined ? '' : `, target CPU ${percent(stats.targetCpuShare, 0)}`;
   return `${knob}=${size.n}: ${size.mean.toFixed(0)} req/s (${kept} runs, ${spread}), p99 ${stats?.p99.toFixed(1) ?? '?'} ms${waiting}${cpu}: ${verdict}`;

@@ -32,6 +32,13 @@ export function knobMs(value: unknown, knob: Pick<KnobDefinition, 'unit'> | unde
   return knob?.unit === 's' ? value * 1000 : value;
 }
 
+/** True when a candidate's churn stays within `churnTolerance` of the never-close reference's. */
+export function acceptable(reference: PointStats | undefined, candidate: IdleCandidate): boolean {
+  const referenceChurn = reference?.churnPerSec;
+  const churn = candidate.stats?.churnPerSec;
+  return referenceChurn !== undefined && churn !== undefined && churn <= acceptableChurn(referenceChurn);
+}
+
 /**
  * The idle-timeout rule (pure): the smallest timeout whose churn stays within `churnTolerance` of the
  * never-close reference, and never below `gapMultiple` times the typical per-connection gap.
@@ -48,12 +55,10 @@ export function chooseIdleTimeout(
       timeoutMs: undefined,
       rule: 'no churn measured: the target exposes no connections-opened counter',
     };
-  const acceptable = [...candidates]
+  const first = [...candidates]
     .sort((a, b) => a.timeoutMs - b.timeoutMs)
-    .find(
-      (c) => c.stats?.churnPerSec !== undefined && c.stats.churnPerSec <= acceptableChurn(referenceChurn),
-    );
-  const chosen = Math.max(acceptable?.timeoutMs ?? Math.max(...candidates.map((c) => c.timeoutMs)), floor);
+    .find((c) => acceptable(reference, c));
+  const chosen = Math.max(first?.timeoutMs ?? Math.max(...candidates.map((c) => c.timeoutMs)), floor);
   return {
     timeoutMs: chosen,
     rule: `smallest timeout with churn within ${(churnTolerance * 100).toFixed(0)}% of never closing (${referenceChurn.toFixed(2)}/s), and at least ${gapMultiple} x the typical gap (${typicalGapMs.toFixed(0)} ms)`,
@@ -122,16 +127,20 @@ export async function idleTimeout(
   }
   const reference = await measure(0);
   const candidates: IdleCandidate[] = [];
-  // Each candidate as the knob can hold it (its unit and range), each measured once. `--quick` skips
-  // 3x the gap: like 1.5x it outlasts every quiet period, so it can only confirm what 1.5x shows.
+  const connections = reference.stats?.poolTotalMax ?? 1;
+  const typicalGapMs = (1000 * connections) / session.plan.config.tuning.steadyRate;
+  // Each candidate as the knob can hold it (its unit and range), each measured once, shortest first.
+  // The rule takes the shortest acceptable one, so the search stops at the first: a longer timeout
+  // could not be chosen over it. `--quick` skips 3x the gap: like 1.5x it outlasts every quiet period.
   const factors = session.plan.config.quick ? [0.5, 1.5] : [0.5, 1.5, 3];
   const timeouts = factors.map((factor) => knobMs(inKnobUnit(gapMs * factor, knob), knob) ?? 0);
   for (const timeoutMs of [...new Set(timeouts)]) {
     if (session.aborted) break;
-    candidates.push(await measure(timeoutMs));
+    const candidate = await measure(timeoutMs);
+    candidates.push(candidate);
+    if (acceptable(reference.stats, candidate)) break;
   }
-  const connections = reference.stats?.poolTotalMax ?? 1;
-  const typicalGapMs = (1000 * connections) / session.plan.config.tuning.steadyRate;
+  const skipped = [...new Set(timeouts)].filter((ms) => !candidates.some((c) => c.timeoutMs === ms));
   const choice = chooseIdleTimeout(reference.stats, candidates, typicalGapMs);
   const churn = (c: IdleCandidate) =>
     `${c.timeoutMs === 0 ? 'never' : `${c.timeoutMs} ms`}: ${(c.stats?.churnPerSec ?? Number.NaN).toFixed(2)} new connections/s, p99 ${(c.stats?.p99 ?? Number.NaN).toFixed(1)} ms`;
@@ -145,6 +154,11 @@ export async function idleTimeout(
         `quiet periods of ${gapMs} ms; typical per-connection gap ${typicalGapMs.toFixed(0)} ms`,
         churn(reference),
         ...candidates.map(churn),
+        ...(skipped.length === 0
+          ? []
+          : [
+              `not measured: ${skipped.map((ms) => `${ms} ms`).join(', ')} (the rule takes the shortest acceptable timeout)`,
+            ]),
       ],
       decided:
         choice.timeoutMs === undefined

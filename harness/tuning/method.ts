@@ -19,7 +19,7 @@ import type { KnobDefinition, PoolDefinition } from '../config/schema.ts';
 import { isMeasured, type KnobValues, type TrialResult } from '../results/trial.ts';
 import { baseline, referenceRepetitions } from './baseline.ts';
 import { calibrate, calibrationTrials } from './calibrate.ts';
-import { capacityStep, expectedCapacityTrials } from './capacity.ts';
+import { capacityStep, expectedCapacityTrials, expectedHintedTrials } from './capacity.ts';
 import {
   expectedGrowTrials,
   growPool,
@@ -63,7 +63,9 @@ export const MAX_VALIDATIONS = 3;
 export async function runMethod(session: MethodSession): Promise<MethodOutcome> {
   const { plan } = session;
   let knobs: KnobValues = { ...plan.knobs };
-  const capacityTrials = capacitySettings(plan.config).enabled ? 2 * expectedCapacityTrials : 0;
+  const capacityTrials = capacitySettings(plan.config).enabled
+    ? expectedCapacityTrials + expectedHintedTrials
+    : 0;
   session.expect(
     calibrationTrials(plan.config.quick) +
       plan.pools.length * expectedTrialsPerPool(session) +
@@ -113,14 +115,15 @@ export async function runMethod(session: MethodSession): Promise<MethodOutcome> 
 }
 
 /**
- * About how many trials one pool takes: the baseline and impact points, step 4's search, four idle
- * timeouts (three with `--quick`), the timeout probe, and a peak and a burst point for one and a half candidates on average.
+ * About how many trials one pool takes: the baseline and impact points, step 4's search, three idle
+ * timeouts, the timeout probe, and a peak and a burst point for one and a half candidates on average.
  * The search is adaptive, so this is for the progress count and ETA only.
  */
 export function expectedTrialsPerPool(session: Pick<MethodSession, 'repetitions' | 'plan'>): number {
   const reference = 2 * referenceRepetitions(session);
-  const validation = Math.ceil(1.5 * 2 * session.repetitions);
-  const idle = session.plan.config.quick ? 3 : 4;
+  const validation = Math.ceil(1.5 * reference);
+  // Step 5: never closing, then candidates up to the first acceptable one (usually the second).
+  const idle = 3;
   return reference + expectedGrowTrials(repetitionRules(session)) + idle + 1 + validation;
 }
 
@@ -160,7 +163,7 @@ export function settleSize(
         `${v.size}: ${v.checks.every((c) => c.pass) ? 'held' : largerPoolWouldHelp(v) ? 'pool too full' : 'failed, not for want of connections'}`,
     )
     .join(', then ');
-  const base = `the smallest size on the throughput plateau (the best, or shown equivalent to it within ±${((plateau?.margin ?? margin) * 100).toFixed(0)}% by TOST) whose pool use at the peak rate and in bursts stays under ${utilisationAlert * 100}% of max`;
+  const base = `the smallest size on the throughput plateau (the best, or shown equivalent to it within ±${((plateau?.margin ?? margin) * 100).toFixed(0)}% by TOST with a mean within ${(margin * 100).toFixed(0)}% of the best's) whose pool use at the peak rate and in bursts stays under ${utilisationAlert * 100}% of max`;
   const rule =
     validations.length === 0
       ? `${base}; not validated at peak`

@@ -2,7 +2,7 @@ import { type PointStats, pointStats } from '../analysis/point-stats.ts';
 import { utilisationAlert } from '../analysis/thresholds.ts';
 import type { PoolDefinition } from '../config/schema.ts';
 import type { KnobValues, TrialResult } from '../results/trial.ts';
-import { poolKnobText } from './baseline.ts';
+import { poolKnobText, referenceRepetitions } from './baseline.ts';
 import type { PeakCheck } from './outcome.ts';
 import type { MethodSession } from './session.ts';
 import { type StepReport, stepIds } from './step.ts';
@@ -135,8 +135,11 @@ export async function validateAtPeak(
   const poolSize = typeof size === 'number' ? size : undefined;
   const peakRun = peakFor(plan);
   const burstRun = burstFor(plan);
-  const peakPoint = await session.point({ step: stepIds.peak, knobs, scenario: peakRun });
-  const burstPoint = await session.point({ step: stepIds.peak, knobs, scenario: burstRun });
+  // Two repetitions each, as for the baseline: the checks read p99 and pool use, not a throughput
+  // difference, and a candidate that fails goes on to the next one anyway.
+  const repetitions = referenceRepetitions(session);
+  const peakPoint = await session.point({ step: stepIds.peak, knobs, scenario: peakRun, repetitions });
+  const burstPoint = await session.point({ step: stepIds.peak, knobs, scenario: burstRun, repetitions });
   const peak = pointStats(peakPoint.completed, poolSize);
   const burst = pointStats(burstPoint.completed, poolSize);
   const ids = (trials: readonly TrialResult[]) => trials.map((trial) => trial.id);

@@ -7,7 +7,7 @@ import { isMeasured } from '../results/trial.ts';
 import type { TrialLog } from '../results/trial-log.ts';
 import type { StartedTarget } from '../runtime/service.ts';
 import type { Progress } from './progress.ts';
-import { postRestartWarmupMs, quickRestartWarmupMs, runTrial } from './run-trial.ts';
+import { closedRestartWarmupMs, postRestartWarmupMs, runTrial } from './run-trial.ts';
 
 /** One measured point: a knob setting under a scenario, repeated. */
 export interface Point {
@@ -207,10 +207,10 @@ export class Session implements MethodSession {
       now: this.#now,
       remote: { allowRemote: this.plan.config.allowRemote, allowHosts: this.plan.config.allowHosts },
       // A closed model waits for a cold service; an open one queues behind it, so only closed-model
-      // trials (step 4's) get the shorter `--quick` warm-up.
+      // trials (step 4's) get the shorter warm-up after a restart.
       restartWarmupMs:
-        this.plan.config.quick && request.scenario.model === 'closed'
-          ? quickRestartWarmupMs
+        request.scenario.model === 'closed'
+          ? closedRestartWarmupMs[this.plan.config.quick ? 'quick' : 'full']
           : postRestartWarmupMs,
     });
     await this.#log.append(result);

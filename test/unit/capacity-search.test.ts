@@ -157,6 +157,48 @@ describe('the capacity search (pure)', () => {
   });
 });
 
+describe('the hinted capacity search (pure)', () => {
+  const hinted = (hint: number): CapacityRules => ({ ...rules, hint });
+
+  it('runs longer trials only, from the hint, and converges within 2% in a few when the hint is near', () => {
+    const random = seededRandom(11);
+    for (let i = 0; i < 100; i++) {
+      const capacity = 3_000 * (0.93 + 0.14 * random());
+      const { probes, done, result } = search(threshold(capacity), hinted(3_000));
+      expect(probes[0]?.rate).toBe(3_000);
+      expect(probes.every((p) => p.validation)).toBe(true);
+      expect(done.stoppedBy).toBe('converged');
+      expect(result.capacity as number).toBeLessThanOrEqual(capacity);
+      expect(result.capacity as number).toBeGreaterThanOrEqual(capacity * (1 - rules.resolution) - 1);
+      // Hint, a step of 8% or 16%, and bisection: well under the dozen an unhinted search takes.
+      expect(probes.length).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it('still converges within its budget when the hint is off by half, and holds a rate when further', () => {
+    for (const capacity of [1_700, 5_500]) {
+      const { probes, done, result } = search(threshold(capacity), hinted(3_000));
+      expect(done.stoppedBy).toBe('converged');
+      expect(result.capacity as number).toBeLessThanOrEqual(capacity);
+      expect(result.capacity as number).toBeGreaterThanOrEqual(capacity * (1 - rules.resolution) - 1);
+      expect(probes.length).toBeLessThanOrEqual(2 * rules.maxLongProbes);
+    }
+    // A third of the hint: the budget ends the search with a held rate within 5% below the capacity.
+    const far = search(threshold(1_000), hinted(3_000));
+    expect(far.done.stoppedBy).toBe('budget');
+    expect(far.probes).toHaveLength(2 * rules.maxLongProbes);
+    expect(far.result.capacity as number).toBeLessThanOrEqual(1_000);
+    expect(far.result.capacity as number).toBeGreaterThan(950);
+    expect(describeCapacity(far.result)).toMatch(/held for the longer trial, 1,009 req\/s did not/);
+  });
+
+  it('says the capacity is below the steady rate when longer trials fail down to it', () => {
+    const { done, result } = search(() => 'fail', hinted(3_000));
+    expect(done.stoppedBy).toBe('validation-failed');
+    expect(result.capacity).toBeNull();
+  });
+});
+
 describe('judging one probe', () => {
   const key = { id: 't001', step: stepIds.capacity, knobs: {}, scenario: 'capacity@1000', repetition: 1 };
   const trial = (figures: { throughput: number; p99?: number }): CompletedTrial => plantedTrial(key, figures);
@@ -220,6 +262,10 @@ describe('step 8 in a run', () => {
     expect(validation).toBeDefined();
     expect(report.decided).toMatch(/at the recommended settings against .* at the starting settings/);
     expect(recommended?.interval?.low).toBeLessThan(recommended?.capacity as number);
+    // The starting settings' search starts from the recommended ones' capacity, with longer trials only.
+    expect(before?.probes[0]?.rate).toBe(recommended?.capacity);
+    expect(before?.probes.every((p) => p.validation)).toBe(true);
+    expect(before?.stoppedBy).toBe('converged');
   });
 
   it('runs once when the recommended settings are the starting ones', async () => {

@@ -164,6 +164,18 @@ describe('step 5 on planted churn', () => {
     });
     const idle = await idleTimeout(session, pool, plan.knobs);
     expect(idle.timeoutMs).toBe(4_500);
+    // 9 s could not be chosen over an acceptable 4.5 s: it is not measured.
+    expect(idle.candidates.map((c) => c.timeoutMs)).toEqual([1_500, 4_500]);
+    expect(idle.report.saw.join('\n')).toContain('not measured: 9000 ms');
+  });
+
+  it('goes on to the longest timeout while the shorter ones churn', async () => {
+    const session = new FakeSession(plan, ({ knobs }) => {
+      const timeout = Number(knobs.idleTimeoutMillis);
+      return { throughput: 300, opened: timeout > 0 && timeout < 6_000 ? 20 : 2 };
+    });
+    const idle = await idleTimeout(session, pool, plan.knobs);
     expect(idle.candidates.map((c) => c.timeoutMs)).toEqual([1_500, 4_500, 9_000]);
+    expect(idle.timeoutMs).toBe(9_000);
   });
 });

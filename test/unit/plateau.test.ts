@@ -35,6 +35,23 @@ describe('plateau by equivalence to the best', () => {
     expect(much?.margin).toBe(0.1);
   });
 
+  it('keeps a size the widened margin calls equivalent off the plateau when its mean is over 5% down', () => {
+    // About 4% noise widens the margin to about 9.5%; 8 at 93.5% of the best passes the TOST within it
+    // on a dozen repetitions each, but its mean is not within tuning.minGain of the best's.
+    const many = (n: number, level: number) =>
+      runs(n, Array.from({ length: 12 }, (_, i) => level * (1 + (i % 2 === 0 ? 0.04 : -0.04))));
+    const found = analysePlateau([many(8, 2805), many(12, 2960), many(16, 3000)], {
+      margin: 0.05,
+      repetitions: 3,
+      calibration: [2850, 3000, 3150, 2900, 3100],
+    });
+    const eight = found?.sizes.find((s) => s.n === 8);
+    expect(found?.margin).toBeGreaterThan(0.07);
+    expect(eight?.equivalence?.verdict).toBe('equivalent');
+    expect(eight?.onPlateau).toBe(false);
+    expect(found?.plateau).toEqual([12, 16]);
+  });
+
   it('leaves out a flagged outlier from the means and keeps it on record', () => {
     const found = analysePlateau([...sizes, runs(12, [3000, 1400, 3005])], { margin: 0.05, repetitions: 3 });
     const twelve = found?.sizes.find((s) => s.n === 12);
