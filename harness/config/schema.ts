@@ -410,7 +410,7 @@ export const configSchema = z
           .int()
           .min(4)
           .max(500)
-          .default(30)
+          .default(28)
           .describe('Trials step 4 may spend per pool, whatever the adaptive search would like.'),
         slo: z
           .object({
@@ -465,7 +465,7 @@ export const configSchema = z
         minGain: 0.05,
         maxRepetitions: 5,
         targetHalfWidth: 0.05,
-        maxGrowTrials: 30,
+        maxGrowTrials: 28,
         slo: { p99Ms: 250, errorRate: 0.01 },
         instances: 1,
         infraIdleCutoffsMs: [],
@@ -485,7 +485,9 @@ export const configSchema = z
       .min(1)
       .max(50)
       .default(3)
-      .describe('Repetitions of each measured point. At least 3 gives intervals; `--quick` caps it at 2.'),
+      .describe(
+        "Repetitions of each point `run` measures, and step 4's base for each size near the plateau. At least 3 gives intervals; `--quick` caps it at 2.",
+      ),
     quick: z
       .boolean()
       .default(false)

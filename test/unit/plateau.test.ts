@@ -39,7 +39,10 @@ describe('plateau by equivalence to the best', () => {
     // About 4% noise widens the margin to about 9.5%; 8 at 93.5% of the best passes the TOST within it
     // on a dozen repetitions each, but its mean is not within tuning.minGain of the best's.
     const many = (n: number, level: number) =>
-      runs(n, Array.from({ length: 12 }, (_, i) => level * (1 + (i % 2 === 0 ? 0.04 : -0.04))));
+      runs(
+        n,
+        Array.from({ length: 12 }, (_, i) => level * (1 + (i % 2 === 0 ? 0.04 : -0.04))),
+      );
     const found = analysePlateau([many(8, 2805), many(12, 2960), many(16, 3000)], {
       margin: 0.05,
       repetitions: 3,
