@@ -73,6 +73,8 @@ export class Session implements MethodSession {
   /** Trials of an interrupted run being resumed, replayed in order instead of measured again. */
   readonly #previous: readonly TrialResult[];
   #restarts = 0;
+  /** Trials this process has measured (replayed ones aside): the first meets a cold target. */
+  #measured = 0;
   /** The trials the progress display was told to expect: never below the trial being run. */
   #expected = 0;
 
@@ -197,7 +199,10 @@ export class Session implements MethodSession {
       );
     }
     this.#progress.trialStart(index, key);
+    const coldStart = this.#measured === 0;
+    this.#measured += 1;
     const result = await runTrial({
+      coldStart,
       key,
       target: this.#target,
       scenario: request.scenario,
