@@ -41,7 +41,10 @@ export interface SizeEvidence {
    * three repetitions say little about their own spread); null when the noise is unknown.
    */
   readonly halfWidth: number | null;
-  /** The TOST against the best size; null for the best itself. */
+  /**
+   * The TOST against the reference (the best pooled with the larger sizes within the margin), or for a
+   * size above the best against the best alone; null for the best itself.
+   */
   readonly equivalence: Equivalence | null;
   /** True for the size with the highest mean. */
   readonly best: boolean;
@@ -58,6 +61,11 @@ export interface PlateauAnalysis {
   readonly sizes: readonly SizeEvidence[];
   /** The size with the highest mean throughput. */
   readonly best: number;
+  /**
+   * The sizes the smaller ones are compared with, ascending: the best and every larger size whose mean
+   * is within the margin of the best's, their runs pooled (see {@link analysePlateau}).
+   */
+  readonly reference: readonly number[];
   /** Sizes on the plateau, ascending. */
   readonly plateau: readonly number[];
   /** Sizes the test could not decide either way, ascending: more repetitions would tell. */
@@ -89,6 +97,11 @@ export interface PlateauRules {
   readonly flagOutliers?: boolean;
   /** Take slow drift out first (default true); resampling passes false, its values being corrected. */
   readonly removeDrift?: boolean;
+  /**
+   * The noise to test with, when already known: resampling passes the measured one, since a resample
+   * of three or four runs understates its own spread (duplicates) and would test too leniently.
+   */
+  readonly noise?: PooledNoise;
 }
 
 /**
@@ -117,7 +130,9 @@ export function flagOutliers<S extends SizeRuns>(
 
 /**
  * The plateau: the best size (highest mean), and every size whose mean is shown equivalent to the
- * best's within ±margin by two one-sided tests at 5% on the pooled noise. The margin is the configured
+ * reference's within ±margin by two one-sided tests at 5% on the pooled noise. The reference is the
+ * best's runs pooled with those of every larger size whose mean is within the margin of the best's; a
+ * size above the best is tested against the best alone. The margin is the configured
  * one, widened to the machine's resolvable difference when that is larger (at most twice the
  * configured one): on a noisy machine sizes closer than that cannot be told apart, and the report
  * says so. Slow drift of the machine is taken out of the runs first ({@link removeDrift}), so a size
@@ -141,6 +156,7 @@ export function analysePlateau(sizes: readonly SizeRuns[], rules: PlateauRules):
     values: size.runs.filter((_, i) => size.flags[i] !== true).map((run) => run.throughput),
   }));
   const noise =
+    rules.noise ??
     pooledNoise([...kept.map((size) => size.values), ...(rules.calibration ? [rules.calibration] : [])]) ??
     UNKNOWN_NOISE;
   const resolvable = Number.isFinite(noise.cv) ? resolvableDifference(noise.cv, rules.repetitions) : null;
@@ -150,10 +166,21 @@ export function analysePlateau(sizes: readonly SizeRuns[], rules: PlateauRules):
   const bestIndex = means.reduce((top, m, i) => (m > (means[top] ?? 0) ? i : top), 0);
   const best = kept[bestIndex];
   if (best === undefined) return undefined;
+  // The best is the highest of several noisy means, so on its own it sits above the plateau's level
+  // (by about one standard error per few sizes). Larger sizes within the margin (as widened for the
+  // noise) are on the same plateau by the shape of a closed-model curve, so their runs join the
+  // reference the smaller sizes are tested against: a level not picked for its luck, from more runs.
+  const bestMean = means[bestIndex] ?? 0;
+  const referenceSizes = kept.filter(
+    (size, i) => i === bestIndex || (size.n > best.n && (means[i] ?? 0) >= (1 - margin) * bestMean),
+  );
+  const referenceValues = referenceSizes.flatMap((size) => size.values);
   const evidence = kept
     .map((size, i): SizeEvidence => {
       const isBest = i === bestIndex;
-      const test = isBest ? undefined : equivalence(size.values, best.values, noise, margin);
+      // Sizes below the best against the pooled reference; those above it (in it) against the best.
+      const against = size.n < best.n ? referenceValues : best.values;
+      const test = isBest ? undefined : equivalence(size.values, against, noise, margin);
       return {
         n: size.n,
         runs: size.runs.map((run, j) => ({ ...run, outlier: size.flags[j] === true })),
@@ -169,6 +196,7 @@ export function analysePlateau(sizes: readonly SizeRuns[], rules: PlateauRules):
   return {
     sizes: evidence,
     best: best.n,
+    reference: referenceSizes.map((size) => size.n).sort((a, b) => a - b),
     plateau: evidence.filter((s) => s.onPlateau).map((s) => s.n),
     undecided: evidence.filter((s) => s.equivalence?.verdict === 'undecided').map((s) => s.n),
     margin,

@@ -57,6 +57,7 @@ export function recommendationUncertainty(
       repetitions: rules.repetitions,
       flagOutliers: false,
       removeDrift: false,
+      noise: plateau.noise,
       ...(calibration === undefined ? {} : { calibration }),
     });
     const n = again === undefined ? undefined : recommendSize(again, failedHeadroom);

@@ -221,6 +221,7 @@ export function sizeAnalysis(pool: PoolDefinition, grow: GrowOutcome, choice: Si
     knob: grow.knob,
     sizes: (grow.plateau?.sizes ?? []).map((size) => ({ ...size, phase: phaseOf.get(size.n) ?? 'refine' })),
     best: grow.plateau?.best ?? null,
+    reference: grow.plateau?.reference ?? [],
     plateau: grow.plateau?.plateau ?? [],
     undecided: grow.plateau?.undecided ?? [],
     margin: grow.plateau?.margin ?? grow.rules.minGain,
@@ -254,8 +255,10 @@ const percent = (share: number, digits = 1) => `${(share * 100).toFixed(digits)}
 
 /** The plateau in a sentence: `anything from 12 to 32 gives the same throughput within ±5%`. */
 export function plateauText(
-  analysis: Pick<SizeAnalysis, 'plateau' | 'margin' | 'best' | 'undecided'>,
+  analysis: Pick<SizeAnalysis, 'plateau' | 'margin' | 'best' | 'undecided' | 'reference'>,
 ): string {
+  const pooled = analysis.reference.filter((n) => n !== analysis.best);
+  const against = `TOST against the best, ${analysis.best}${pooled.length === 0 ? '' : `, pooled with ${pooled.join(', ')}`}`;
   const { plateau } = analysis;
   const first = plateau[0];
   const last = plateau.at(-1);
@@ -265,9 +268,9 @@ export function plateauText(
       ? ''
       : `; ${analysis.undecided.join(', ')} undecided at the repetition cap`;
   if (first === last) {
-    return `only ${first} (the best) is on the plateau: no other size was shown to give the same throughput within ±${percent(analysis.margin, 0)}${undecided}`;
+    return `only ${first} (the best) is on the plateau: no other size was shown to give the same throughput within ±${percent(analysis.margin, 0)} (${against})${undecided}`;
   }
-  return `anything from ${first} to ${last} gives the same throughput within ±${percent(analysis.margin, 0)} (measured sizes ${plateau.join(', ')}; TOST against the best, ${analysis.best})${undecided}`;
+  return `anything from ${first} to ${last} gives the same throughput within ±${percent(analysis.margin, 0)} (measured sizes ${plateau.join(', ')}; ${against})${undecided}`;
 }
 
 /** Step 4's report (pure): every size with its spread and verdict, the fit, the knees, and the choice. */

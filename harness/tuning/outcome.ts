@@ -189,7 +189,9 @@ export interface SizeAnalysis {
   readonly sizes: readonly SizeRecord[];
   /** The size with the highest mean throughput. */
   readonly best: number | null;
-  /** Sizes shown equivalent to the best within ±margin (TOST), with the best: ascending. */
+  /** The sizes whose pooled runs the smaller sizes were tested against: the best and larger ones. */
+  readonly reference: readonly number[];
+  /** Sizes shown equivalent to the reference within ±margin (TOST), with the best: ascending. */
   readonly plateau: readonly number[];
   /** Sizes the test left undecided at the repetition cap. */
   readonly undecided: readonly number[];

@@ -55,6 +55,26 @@ describe('plateau by equivalence to the best', () => {
     expect(found?.plateau).toEqual([12, 16]);
   });
 
+  it('tests the smaller sizes against the best pooled with the larger sizes, not the luckiest size alone', () => {
+    // 16 drew a lucky 3,200; 32 and 64 read 3,000 like 8. Against 16 alone, 8 is 6% down; against the
+    // plateau's level (16, 32 and 64 pooled) it is 2% down and on the plateau.
+    const lucky = [
+      runs(4, [1500, 1510, 1490]),
+      runs(8, [2950, 3000, 3050]),
+      runs(16, [3200, 3150, 3250]),
+      runs(32, [3000, 2980, 3020]),
+      runs(64, [3010, 2990, 3000]),
+    ];
+    const found = analysePlateau(lucky, { margin: 0.05, repetitions: 3, calibration: [2700, 3000, 3300] });
+    expect(found?.best).toBe(16);
+    expect(found?.reference).toEqual([16, 32, 64]);
+    const eight = found?.sizes.find((s) => s.n === 8);
+    expect(eight?.equivalence?.ratio).toBeCloseTo(3000 / 3067, 2);
+    expect(eight?.onPlateau).toBe(true);
+    expect(found?.plateau[0]).toBe(8);
+    expect(found?.sizes.find((s) => s.n === 4)?.onPlateau).toBe(false);
+  });
+
   it('leaves out a flagged outlier from the means and keeps it on record', () => {
     const found = analysePlateau([...sizes, runs(12, [3000, 1400, 3005])], { margin: 0.05, repetitions: 3 });
     const twelve = found?.sizes.find((s) => s.n === 12);
