@@ -410,7 +410,7 @@ export const configSchema = z
           .int()
           .min(4)
           .max(500)
-          .default(26)
+          .default(24)
           .describe('Trials step 4 may spend per pool, whatever the adaptive search would like.'),
         slo: z
           .object({
@@ -465,7 +465,7 @@ export const configSchema = z
         minGain: 0.05,
         maxRepetitions: 5,
         targetHalfWidth: 0.05,
-        maxGrowTrials: 26,
+        maxGrowTrials: 24,
         slo: { p99Ms: 250, errorRate: 0.01 },
         instances: 1,
         infraIdleCutoffsMs: [],

@@ -118,6 +118,7 @@ export async function growPool(
     factor: plan.config.sweep.factor,
     limit: plan.sweep?.knob === sizeKnob ? plan.sweep.limit : (plan.target.knobs[sizeKnob]?.max ?? 256),
     minGain: plan.config.tuning.minGain,
+    clients: plan.config.tuning.concurrency,
     ...defaultSearchRules,
     repetitions: repetitionRules(session),
   };
@@ -322,7 +323,7 @@ export function growReport(
     id: stepIds.grow,
     title: 'Grow the pool until returns diminish',
     pool: pool.name,
-    tried: `${knob} from ${grow.rules.from}, times ${grow.rules.factor}, up to ${grow.rules.limit}, then bisection around the knee; sizes near the plateau repeated ${grow.rules.repetitions.base}–${grow.rules.repetitions.max} times in interleaved blocks; ${saturateText(grow)}`,
+    tried: `${knob} from ${grow.rules.from}, times ${grow.rules.factor}, up to ${upTo(grow.rules)}, then bisection around the knee; sizes near the plateau repeated ${grow.rules.repetitions.base}–${grow.rules.repetitions.max} times in interleaved blocks; ${saturateText(grow)}`,
     saw,
     decided:
       recommended === null
@@ -330,6 +331,12 @@ export function growReport(
         : `${knob} = ${recommended}${uncertainty === null ? '' : ` (${uncertainty.low}–${uncertainty.high}; another size in ${percent(uncertainty.otherShare, 0)} of ${uncertainty.resamples} resamples)`}; ${plateauText(analysis)}`,
     trials: grow.trials.map((trial) => trial.id),
   };
+}
+
+function upTo(rules: GrowOutcome['rules']): string {
+  return rules.clients !== undefined && rules.clients < rules.limit
+    ? `${rules.clients} (the concurrent clients; the limit is ${rules.limit})`
+    : `${rules.limit}`;
 }
 
 function saturateText(grow: GrowOutcome): string {

@@ -26,6 +26,11 @@ export interface SearchRules {
   readonly cpuSaturation: number;
   /** Refinement stops when the bracket is this narrow relative to its upper end. */
   readonly resolution: number;
+  /**
+   * The closed model's concurrent clients (`tuning.concurrency`): they never hold more connections
+   * than this at once, so a larger pool would sit idle and growth stops at this size.
+   */
+  readonly clients?: number;
 }
 
 /** How step 4 spends its repetitions. */
@@ -61,7 +66,13 @@ export const MAX_SIZES = 14;
 export const MIN_BLOCK = 3;
 
 /** Why the geometric phase stopped growing. */
-export type StopReason = 'diminishing-returns' | 'p99-flat' | 'limit' | 'cpu-saturated' | 'no-data';
+export type StopReason =
+  | 'diminishing-returns'
+  | 'p99-flat'
+  | 'clients'
+  | 'limit'
+  | 'cpu-saturated'
+  | 'no-data';
 
 /** One size as the search sees it: its phase, median figures and completed repetitions. */
 export interface GrowSample {
@@ -124,7 +135,14 @@ export function geometricStop(
       };
     }
   }
-  const next = nextGeometric(last.n, rules.factor);
+  if (rules.clients !== undefined && last.n >= rules.clients) {
+    return {
+      reason: 'clients',
+      at: last.n,
+      why: `${last.n} connections serve all ${rules.clients} concurrent clients: a larger pool would sit idle`,
+    };
+  }
+  const next = nextSize(last.n, rules);
   if (next > rules.limit) {
     return { reason: 'limit', at: last.n, why: `the next size ${next} would pass the limit ${rules.limit}` };
   }
@@ -141,16 +159,19 @@ export function confirmedStop(
   rules: SearchRules,
 ): ReturnType<typeof geometricStop> {
   const stop = geometricStop(points, rules);
-  if (stop === undefined || stop.reason === 'cpu-saturated' || stop.reason === 'limit') return stop;
+  if (stop === undefined || ['cpu-saturated', 'clients', 'limit'].includes(stop.reason)) return stop;
   const earlier = geometricStop(points.slice(0, -1), rules);
   const flatBefore = earlier?.reason === 'diminishing-returns' || earlier?.reason === 'p99-flat';
   if (flatBefore) return stop;
-  const next = nextGeometric(points.at(-1)?.n ?? rules.from, rules.factor);
-  return next > rules.limit ? stop : undefined;
+  const last = points.at(-1)?.n ?? rules.from;
+  const atClients = rules.clients !== undefined && last >= rules.clients;
+  return atClients || nextSize(last, rules) > rules.limit ? stop : undefined;
 }
 
-function nextGeometric(n: number, factor: number): number {
-  return Math.max(n + 1, Math.round(n * factor));
+/** The next size of the geometric phase: `factor` times `n`, but not past the concurrent clients. */
+function nextSize(n: number, rules: Pick<SearchRules, 'factor' | 'clients'>): number {
+  const next = Math.max(n + 1, Math.round(n * rules.factor));
+  return rules.clients !== undefined && n < rules.clients ? Math.min(next, rules.clients) : next;
 }
 
 const meanOf = (runs: readonly SizeRun[]) =>
@@ -159,7 +180,8 @@ const meanOf = (runs: readonly SizeRun[]) =>
 /**
  * The next move of step 4. Four phases, each resumed from the data alone:
  * 1. explore: one trial per size, geometric from `from` (1, 2, 4, ...), until returns diminish, p99
- *    stops improving, the target's CPU saturates or the limit is reached;
+ *    stops improving, the target's CPU saturates, the size serves every concurrent client, or the
+ *    limit is reached;
  * 2. refine: one trial per size, bisecting between the largest size below the plateau and the smallest
  *    on it (by point estimates), down to the resolution;
  * 3. repeat: every size near the plateau (>= 75% of the best) and the size just below it get the base
@@ -192,7 +214,7 @@ export function nextGrowMove(
   const last = geometric.at(-1);
   const budgetLeft = trialsSoFar < reps.maxTrials;
   if (stop === undefined && last !== undefined && measured.length < MAX_SIZES && budgetLeft) {
-    return block([{ n: nextGeometric(last.n, rules.factor), phase: 'geometric', why: 'explore' }]);
+    return block([{ n: nextSize(last.n, rules), phase: 'geometric', why: 'explore' }]);
   }
   const stoppedBy = stop?.reason ?? 'limit';
   const why =

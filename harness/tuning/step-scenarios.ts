@@ -33,13 +33,20 @@ export function saturateFor(plan: Plan): ClosedScenario {
   return saturateScenario({ stages: [{ connections, durationMs }], warmupMs, mix: mixOf(plan) });
 }
 
-/** Step 5: traffic with quiet periods; the gap is what the idle timeout is set against. */
+/**
+ * Step 5: traffic, one quiet period, and traffic again that finds out what the pool kept; the gap is
+ * what the idle timeout is set against. One period tells: a timeout shorter than it closes every idle
+ * connection in it, and the traffic after it opens them again.
+ */
 export function idleGapsFor(plan: Plan): ReturnType<typeof idleGapsScenario> {
   const { quick } = plan.config;
+  const activeMs = quick ? 500 : 1_000;
+  const idleMs = quick ? 1_200 : 3_000;
   return idleGapsScenario({
     rate: plan.config.tuning.steadyRate,
-    activeMs: quick ? 500 : 1_000,
-    idleMs: quick ? 1_200 : 3_000,
+    activeMs,
+    idleMs,
+    durationMs: activeMs + idleMs + activeMs,
     mix: mixOf(plan),
   });
 }

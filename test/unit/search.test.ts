@@ -73,6 +73,18 @@ describe('pool-size search', () => {
     expect(move).toMatchObject({ kind: 'done', stoppedBy: 'limit' });
   });
 
+  it('grows no further than the concurrent clients, and measures that size when doubling would pass it', () => {
+    // A curve still rising at 16: without the clients it would go on to 32 and 64.
+    const { order, move } = search((n) => n * 100, { ...rules, clients: 24 });
+    expect(order.slice(0, 6)).toEqual([1, 2, 4, 8, 16, 24]);
+    expect(order.some((n) => n > 24)).toBe(false);
+    expect(move).toMatchObject({ kind: 'done', stoppedBy: 'clients' });
+    // A knee below the clients: stopping at them still refines between 8 and 16.
+    const knee = search((n) => Math.min(n, 10) * 100, { ...rules, clients: 32 });
+    expect(knee.order.some((n) => n > 32)).toBe(false);
+    expect(new Set(knee.order).has(12)).toBe(true);
+  });
+
   it('stops when the target itself saturates its CPU', () => {
     const { order, move } = search(
       (n) => n * 100,
