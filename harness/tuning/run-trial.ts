@@ -25,10 +25,10 @@ export interface TrialInput {
   /** Extra warm-up after a restart; `postRestartWarmupMs` when absent (`--quick` passes less). */
   readonly restartWarmupMs?: number;
   /**
-   * The first trial a run measures against its just-started target: the target, its database and the
-   * load generator are all cold, so it gets `coldStartWarmupMs` more warm-up.
+   * Extra warm-up for the first trial a run measures against its just-started target, whose target,
+   * database and load generator are all cold (`coldStartWarmupMs`); none when absent.
    */
-  readonly coldStart?: boolean;
+  readonly coldStartWarmupMs?: number;
 }
 
 /** Extra warm-up for a trial right after its service restarted. */
@@ -37,8 +37,9 @@ export const postRestartWarmupMs = 1_000;
 /**
  * Extra warm-up for a run's first trial. Without it the calibration's first trial read 8–25% below the
  * next two in three default tunes, and that start-up, not the machine's noise, set the calibrated CV.
+ * `--quick` gives half a second: a fast look, and a short `--max-duration` must still keep a trial.
  */
-export const coldStartWarmupMs = 2_000;
+export const coldStartWarmupMs = { quick: 500, full: 2_000 } as const;
 
 /**
  * The extra warm-up a restarted service gets under a closed model (step 4, where nearly every trial
@@ -64,8 +65,8 @@ export async function runTrial(input: TrialInput): Promise<TrialResult> {
     // A freshly started service is slower for its first second (JIT, connection set-up): give trials
     // that follow a restart a longer warm-up, so repetitions measure the same thing.
     const restarted = await target.apply(key.knobs);
-    const extraMs = input.coldStart
-      ? coldStartWarmupMs
+    const extraMs = input.coldStartWarmupMs
+      ? input.coldStartWarmupMs
       : restarted.length > 0
         ? (input.restartWarmupMs ?? postRestartWarmupMs)
         : 0;

@@ -7,7 +7,7 @@ import { isMeasured } from '../results/trial.ts';
 import type { TrialLog } from '../results/trial-log.ts';
 import type { StartedTarget } from '../runtime/service.ts';
 import type { Progress } from './progress.ts';
-import { closedRestartWarmupMs, postRestartWarmupMs, runTrial } from './run-trial.ts';
+import { closedRestartWarmupMs, coldStartWarmupMs, postRestartWarmupMs, runTrial } from './run-trial.ts';
 
 /** One measured point: a knob setting under a scenario, repeated. */
 export interface Point {
@@ -199,10 +199,10 @@ export class Session implements MethodSession {
       );
     }
     this.#progress.trialStart(index, key);
-    const coldStart = this.#measured === 0;
+    const first = this.#measured === 0;
     this.#measured += 1;
     const result = await runTrial({
-      coldStart,
+      ...(first ? { coldStartWarmupMs: coldStartWarmupMs[this.plan.config.quick ? 'quick' : 'full'] } : {}),
       key,
       target: this.#target,
       scenario: request.scenario,
