@@ -56,14 +56,17 @@ describe('pooltune tune --quick, end to end on the bundled target', () => {
     // The trial finished before the interruption is kept as it was; the aborted one is measured again.
     expect(outcome.replayed).toBe(1);
     expect(outcome.statuses.aborted).toBe(0);
-    // Quick trials against a full run may or may not regress; either way the code is the summary's.
-    expect([ExitCode.ok, ExitCode.regression], err).toContain(code);
+    // Quick trials against a full run may or may not regress, and on a slow shared machine one-second
+    // trials at the peak rate can miss the SLO (exit 3: seen once in CI, p99 835 ms at 1,455 req/s);
+    // either way the code is the summary's, and its verdict says so.
+    expect([ExitCode.ok, ExitCode.regression, ExitCode.sloFailed], err).toContain(code);
     expect(outcome.exitCode).toBe(code);
     expect((await stat(outcome.report)).size).toBeGreaterThan(10_000);
     const summary = runSummarySchema.parse(
       JSON.parse(await readFile(path.join(outcome.runDir, 'summary.json'), 'utf8')),
     );
     expect(summary.exitCode).toBe(code);
+    if (code !== ExitCode.ok) expect(summary.verdict).toBe('fail');
     expect(summary.regression?.baseline).toBe('20261124-171506-http-pg-zi8t');
     expect(summary.regression?.compared).toBeGreaterThanOrEqual(5);
     expect(summary.recommendations[0]?.settings.map((s) => s.knob)).toContain('max');
