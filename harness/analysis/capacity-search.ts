@@ -304,20 +304,17 @@ export function nextHintedMove(
         why: `${rateText(low)} held for the longer trial and ${rateText(high)} did not`,
       };
     }
-    if (spent)
-      return {
-        kind: 'done',
-        stoppedBy: 'budget',
-        why: `${budget} longer trials spent with the bracket at ${range}`,
-      };
-    return { kind: 'probe', rate: Math.round((low + high) / 2), validation: true };
   }
-  if (spent)
+  if (spent) {
     return {
       kind: 'done',
       stoppedBy: 'budget',
       why: `${budget} longer trials spent with the bracket at ${range}`,
     };
+  }
+  if (low !== undefined && high !== undefined) {
+    return { kind: 'probe', rate: Math.round((low + high) / 2), validation: true };
+  }
   const step = 4 * rules.resolution * 2 ** (probes.length - 1);
   if (low === undefined) {
     const top = high ?? hint;
